@@ -93,7 +93,9 @@ def normalize_patient_id(patient_id: Any) -> str | None:
             patient_id = int(patient_id)
     if _is_missing(patient_id):
         return None
-    text = unicodedata.normalize("NFKC", str(patient_id)).strip().casefold()
+    text = unicodedata.normalize("NFKC", str(patient_id)).casefold()
+    # Control and format characters are export debris, not part of an id.
+    text = "".join(char for char in text if unicodedata.category(char)[0] != "C")
     text = _ID_SEPARATORS.sub("", text)
     return text or None
 
@@ -276,8 +278,10 @@ MAX_TEXT_CHARS = 100_000
 
 _UPPER = "A-ZÁÉÍÓÚÜÑÀÈÌÒÙÇÏ"
 _LOWER = "a-záéíóúüñàèìòùçï"
-# A capitalised word such as "García" or "O'Brien"; \b stops it inside tokens like "HbA1c".
-_CAP_WORD = rf"[{_UPPER}][{_LOWER}'’]*(?:-[{_UPPER}{_LOWER}][{_LOWER}'’]*)*[{_LOWER}]\b"
+# A capitalised word such as "García", "O'Brien" or "McDonald"; \b stops it inside tokens like "HbA1c".
+_CAP_WORD = (
+    rf"[{_UPPER}](?:[{_LOWER}]{{0,2}}['’]?[{_UPPER}])?[{_LOWER}'’]*(?:-[{_UPPER}{_LOWER}][{_LOWER}'’]*)*[{_LOWER}]\b"
+)
 _ANY_WORD = rf"[{_UPPER}{_LOWER}][{_UPPER}{_LOWER}'’-]*\b"
 _NAME_PARTICLE = r"(?:de|del|de\s+la|de\s+los|de\s+las|y|van|von|da|di|le|la)"
 _INITIAL = rf"(?:[{_UPPER}]\.\s*)"
@@ -321,8 +325,8 @@ _NUMBER_LABEL = r"(?:\s*(?i:n[º°o]\.?|num\.?|número|numero|number|no\.?|#))?"
 _ID_VALUE = r"(?=[\w./-]*\d)[A-Za-z0-9][A-Za-z0-9./-]*[A-Za-z0-9]"
 
 _EN_STREET = (
-    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace"
-    r"|Highway|Hwy|Parkway|Pkwy|Square|Sq)\b\.?"
+    r"(?:(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Way|Place|Terrace|Highway|Parkway|Square)\b"
+    r"|(?:St|Ave|Rd|Blvd|Ln|Dr|Ct|Pl|Hwy|Pkwy|Sq)\b\.?)"
 )
 _ES_STREET = (
     r"(?:[Cc]alle|[Cc]/|[Aa]vda\.?|[Aa]vd\.|[Aa]v\.|[Aa]venida|[Pp]laza|[Pp]za\.|[Pp]aseo|Pº|[Rr]onda"
@@ -534,7 +538,7 @@ def known_name_tokens(names: Iterable[Any]) -> tuple[str, ...]:
     for name in names:
         if _is_missing(name) or not isinstance(name, str):
             continue
-        for token in _NAME_TOKEN_SPLIT.split(name[:500]):
+        for token in _NAME_TOKEN_SPLIT.split(_as_text(name[:500])):
             folded = _fold(token.strip("'’"))
             if len(folded) >= 2 and folded not in _NAME_TOKEN_STOPWORDS and not folded.isdigit():
                 tokens.add(folded)
@@ -922,7 +926,7 @@ def _scrub_text_columns(source: pd.DataFrame, *, report: AnonymizationReport) ->
 
 
 def _scrub_cell(cell: Any, *, known_names: Sequence[Any]) -> tuple[Any, Counter[str]]:
-    """Scrub a string, every string in a list, or pass numbers and missing values through."""
+    """Scrub a string, every item of a list, or the text form of any other non-missing value."""
     if isinstance(cell, list | tuple):
         counts: Counter[str] = Counter()
         items = []
@@ -931,13 +935,12 @@ def _scrub_cell(cell: Any, *, known_names: Sequence[Any]) -> tuple[Any, Counter[
             counts.update(item_counts)
             items.append(value)
         return items, counts
-    if isinstance(cell, str):
-        result = scrub_text(cell, known_names=known_names)
-        return result.text, Counter(result.counts)
-    if _is_missing(cell) or isinstance(cell, int | float | bool):
+    if _is_missing(cell) or isinstance(cell, bool):
         return cell, Counter()
-    # Dates, dicts and other objects can carry identifiers too; scrub their text form.
-    result = scrub_text(str(cell), known_names=known_names)
+    result = scrub_text(cell, known_names=known_names)
+    if not result.counts and not isinstance(cell, str):
+        # Numbers, dates and other objects keep their type unless their text form holds an identifier.
+        return cell, Counter()
     return result.text, Counter(result.counts)
 
 
