@@ -1,0 +1,518 @@
+"""Harmonise units, dates, sex and age bins, and find negated symptom mentions in free-text notes.
+
+Temperature without a unit is read by value range: 86–113 is Fahrenheit, 25–45 is Celsius, anything else
+is unknown (``None``). Weight without a unit is kilograms; height without a unit is centimetres, except values
+under 3, which are metres (a "talla 1,70" is 170 cm).
+
+Temperature bands (°C): < 35.0 low, < 37.5 normal, < 38.0 low-grade fever, < 39.0 fever, ≥ 39.0 high fever.
+
+``AGE_BINS`` is the single source of truth for age groups; ``ml.anonymization`` imports it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+
+# (lower inclusive, upper exclusive, label), in years. The bands are the ones ml.anonymization generalises
+# (its widening tables build on these labels); 90+ is pooled because HIPAA Safe Harbor treats exact ages over
+# 89 as identifying.
+AGE_BINS: tuple[tuple[int, int, str], ...] = (
+    (0, 5, "0-4"),
+    (5, 15, "5-14"),
+    (15, 25, "15-24"),
+    (25, 45, "25-44"),
+    (45, 65, "45-64"),
+    (65, 90, "65-89"),
+    (90, 121, "90+"),
+)
+MAX_AGE = 120
+AGE_GROUP_LABELS: tuple[str, ...] = tuple(label for _, _, label in AGE_BINS)
+
+TEMPERATURE_BANDS: tuple[tuple[float, str], ...] = (
+    (35.0, "low"),
+    (37.5, "normal"),
+    (38.0, "low_grade_fever"),
+    (39.0, "fever"),
+    (float("inf"), "high_fever"),
+)
+CELSIUS_RANGE = (25.0, 45.0)
+FAHRENHEIT_RANGE = (86.0, 113.0)
+
+_TEMPERATURE_UNITS = {
+    "c": "C",
+    "°c": "C",
+    "celsius": "C",
+    "centigrade": "C",
+    "centigrados": "C",
+    "grados": "C",
+    "oc": "C",
+    "f": "F",
+    "°f": "F",
+    "of": "F",
+    "fahrenheit": "F",
+}
+_KG_PER_UNIT = {
+    "kg": 1.0,
+    "kgs": 1.0,
+    "kilo": 1.0,
+    "kilos": 1.0,
+    "kilogram": 1.0,
+    "kilograms": 1.0,
+    "kilogramos": 1.0,
+    "g": 0.001,
+    "gr": 0.001,
+    "grams": 0.001,
+    "gramos": 0.001,
+    "lb": 0.45359237,
+    "lbs": 0.45359237,
+    "pound": 0.45359237,
+    "pounds": 0.45359237,
+    "libras": 0.45359237,
+}
+_CM_PER_UNIT = {
+    "cm": 1.0,
+    "cms": 1.0,
+    "centimetres": 1.0,
+    "centimeters": 1.0,
+    "centimetros": 1.0,
+    "m": 100.0,
+    "metres": 100.0,
+    "meters": 100.0,
+    "metros": 100.0,
+    "mm": 0.1,
+    "in": 2.54,
+    "inch": 2.54,
+    "inches": 2.54,
+    '"': 2.54,
+    "pulgadas": 2.54,
+}
+_SEX_VALUES = {
+    "f": "female",
+    "female": "female",
+    "woman": "female",
+    "w": "female",
+    "mujer": "female",
+    "femenino": "female",
+    "fem": "female",
+    "m": "male",
+    "male": "male",
+    "man": "male",
+    "hombre": "male",
+    "varon": "male",
+    "masculino": "male",
+    "masc": "male",
+    "h": "male",
+    "v": "male",
+    "other": "other",
+    "otro": "other",
+    "x": "other",
+    "intersex": "other",
+    "non-binary": "other",
+}
+_QUANTITY = re.compile(r"^\s*([+-]?(?:\d[\d.,]*|[.,]\d+))\s*([^\d\s].*?)?\s*$")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d", "%Y%m%d")
+_DAYFIRST_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y")
+_MONTHFIRST_FORMATS = ("%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y")
+
+
+def fold_text(text: str) -> str:
+    """Return text case-folded and stripped of accents (``"Fiebre Alta"`` and ``"fiebre alta"`` match)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def is_missing(value: object) -> bool:
+    """Return True for None, NaN and blank strings."""
+    if value is None:
+        return True
+    if isinstance(value, float) and np.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def parse_quantity(value: object) -> tuple[float | None, str | None]:
+    """Split ``"38,5 °C"`` into ``(38.5, "°C")``; return ``(None, None)`` when there is no leading number."""
+    if is_missing(value) or isinstance(value, bool):
+        return None, None
+    if isinstance(value, int | float | np.number):
+        return float(value), None
+    match = _QUANTITY.match(str(value))
+    if not match:
+        return None, None
+    number = _parse_decimal(match.group(1))
+    unit = match.group(2).strip() if match.group(2) else None
+    return number, unit
+
+
+def _parse_decimal(text: str) -> float | None:
+    """Parse a decimal written with a point or a comma; the last separator is the decimal one."""
+    if "," in text and "." in text:
+        thousands = "." if text.rfind(",") > text.rfind(".") else ","
+        text = text.replace(thousands, "")
+    text = text.replace(",", ".")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def parse_number(value: object) -> float | None:
+    """Return the number in a cell (``"38,5"`` → 38.5), ignoring a trailing unit; None if there is none."""
+    return parse_quantity(value)[0]
+
+
+def normalize_temperature_unit(unit: object) -> str | None:
+    """Return ``"C"`` or ``"F"`` for a unit spelling, or None when it is missing or unknown."""
+    if is_missing(unit):
+        return None
+    spelling = fold_text(str(unit)).replace(" ", "").replace(".", "")
+    for word in ("degrees", "degree", "grados", "deg"):
+        if spelling.startswith(word) and spelling != word:
+            spelling = spelling[len(word) :]
+    return _TEMPERATURE_UNITS.get(spelling)
+
+
+def _temperature_unit_by_range(number: float) -> str | None:
+    """Guess a temperature unit from a bare value: 86–113 is °F, 25–45 is °C, anything else is unknown."""
+    if FAHRENHEIT_RANGE[0] <= number <= FAHRENHEIT_RANGE[1]:
+        return "F"
+    if CELSIUS_RANGE[0] <= number <= CELSIUS_RANGE[1]:
+        return "C"
+    return None
+
+
+def to_celsius(value: object, unit: object = None) -> float | None:
+    """Convert a temperature to °C by its unit, or by the documented value-range rule when unit is None."""
+    number, inline_unit = parse_quantity(value)
+    if number is None:
+        return None
+    given_unit = inline_unit if is_missing(unit) else unit
+    if is_missing(given_unit):
+        known_unit = _temperature_unit_by_range(number)
+    else:
+        known_unit = normalize_temperature_unit(given_unit)
+    if known_unit is None:
+        return None
+    celsius = (number - 32.0) * 5.0 / 9.0 if known_unit == "F" else number
+    return round(celsius, 2)
+
+
+def to_kg(value: object, unit: object = None) -> float | None:
+    """Convert a weight to kilograms (lb, g or kg; no unit means kg); None if unparseable or unit unknown."""
+    number, inline_unit = parse_quantity(value)
+    unit = unit if not is_missing(unit) else inline_unit
+    factor = 1.0 if is_missing(unit) else _KG_PER_UNIT.get(fold_text(str(unit)).strip(". "))
+    if number is None or factor is None:
+        return None
+    return round(number * factor, 3)
+
+
+def to_cm(value: object, unit: object = None) -> float | None:
+    """Convert a height to centimetres (in, m, mm or cm; no unit means cm, or metres below 3)."""
+    number, inline_unit = parse_quantity(value)
+    unit = unit if not is_missing(unit) else inline_unit
+    if number is None:
+        return None
+    if is_missing(unit):
+        factor = 100.0 if 0 < number < 3 else 1.0
+    else:
+        factor = _CM_PER_UNIT.get(fold_text(str(unit)).strip(". "))
+    if factor is None:
+        return None
+    return round(number * factor, 2)
+
+
+def temperature_band(celsius: float | None) -> str | None:
+    """Return the band of a °C temperature: low, normal, low_grade_fever, fever or high_fever."""
+    if celsius is None or np.isnan(celsius):
+        return None
+    return next(label for upper, label in TEMPERATURE_BANDS if celsius < upper)
+
+
+def age_group(age: float | None) -> str | None:
+    """Return the ``AGE_BINS`` label for an age in years, or None when missing or outside 0–120."""
+    if age is None or np.isnan(age) or not 0 <= age <= MAX_AGE:
+        return None
+    return next((label for lower, upper, label in AGE_BINS if lower <= age < upper), None)
+
+
+def normalize_sex(value: object, mapping: Mapping[str, str] | None = None) -> str | None:
+    """Return ``"female"``, ``"male"`` or ``"other"``; a source mapping wins, unknown values give None."""
+    if is_missing(value):
+        return None
+    text = str(value).strip()
+    if mapping:
+        folded_mapping = {fold_text(key): target for key, target in mapping.items()}
+        if fold_text(text) in folded_mapping:
+            return folded_mapping[fold_text(text)]
+    return _SEX_VALUES.get(fold_text(text))
+
+
+def parse_date(value: object, date_format: str | None = None, *, dayfirst: bool = True) -> date | None:
+    """Parse a date by the given format, then ISO, then day-first (or month-first) forms; None if none fit."""
+    if is_missing(value):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    fallbacks = (
+        _DAYFIRST_FORMATS + _MONTHFIRST_FORMATS if dayfirst else _MONTHFIRST_FORMATS + _DAYFIRST_FORMATS
+    )
+    formats = ((date_format,) if date_format else ()) + _DATE_FORMATS + fallbacks
+    for candidate in formats:
+        try:
+            return datetime.strptime(text, candidate).date()
+        except ValueError:
+            continue
+    return None
+
+
+def years_between(start: date, end: date) -> int:
+    """Return whole years from start to end (an age at a visit)."""
+    return end.year - start.year - ((end.month, end.day) < (start.month, start.day))
+
+
+def _numbers_with_units(values: pd.Series, units: pd.Series | None, convert) -> pd.Series:
+    """Apply a unit converter row by row and return a float Series (NaN where it gives None)."""
+    unit_values = units if units is not None else pd.Series(None, index=values.index, dtype=object)
+    converted = [convert(value, unit) for value, unit in zip(values, unit_values, strict=True)]
+    return pd.Series(
+        [np.nan if item is None else item for item in converted], index=values.index, dtype=float
+    )
+
+
+def _column(df: pd.DataFrame, name: str) -> pd.Series:
+    """Return a column, or an all-missing one when the frame lacks it."""
+    if name in df.columns:
+        return df[name]
+    return pd.Series(None, index=df.index, dtype=object)
+
+
+def _age_years(df: pd.DataFrame) -> pd.Series:
+    """Return age in years: the age column when parseable, else birth date to visit date."""
+    ages = []
+    for age, birth, visit in zip(
+        _column(df, "age"), _column(df, "birth_date"), _column(df, "visit_date"), strict=True
+    ):
+        number = parse_number(age)
+        if number is None:
+            born, seen = parse_date(birth), parse_date(visit)
+            number = float(years_between(born, seen)) if born and seen else None
+        ages.append(np.nan if number is None else number)
+    return pd.Series(ages, index=df.index, dtype=float)
+
+
+def harmonize_units(df: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy with temperature_c, weight_kg, height_cm, temperature_band, age_years and age_group."""
+    out = df.copy()
+    out["temperature_c"] = _numbers_with_units(
+        _column(df, "temperature"), _column(df, "temperature_unit"), to_celsius
+    )
+    out["weight_kg"] = _numbers_with_units(_column(df, "weight"), _column(df, "weight_unit"), to_kg)
+    out["height_cm"] = _numbers_with_units(_column(df, "height"), _column(df, "height_unit"), to_cm)
+    out["temperature_band"] = [temperature_band(value) for value in out["temperature_c"]]
+    out["age_years"] = _age_years(df)
+    out["age_group"] = [age_group(value) for value in out["age_years"]]
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Negation in notes
+# ---------------------------------------------------------------------------------------------------------
+
+NEGATION_CUES: dict[str, tuple[str, ...]] = {
+    "en": (
+        "no",
+        "not",
+        "denies",
+        "denied",
+        "without",
+        "negative for",
+        "absence of",
+        "free of",
+        "never had",
+        "nor",
+    ),
+    "es": (
+        "no",
+        "sin",
+        "niega",
+        "nego",
+        "ausencia de",
+        "no presenta",
+        "no refiere",
+        "descarta",
+        "negativo para",
+        "ni",
+    ),
+}
+# Words after which a negation no longer applies: contrast, or a new affirmative clause ("niega fiebre,
+# refiere tos" has cough present).
+SCOPE_TERMINATORS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        {
+            "but",
+            "however",
+            "although",
+            "though",
+            "except",
+            "yet",
+            "has",
+            "have",
+            "reports",
+            "reported",
+            "complains",
+            "presents",
+            "shows",
+            "which",
+            "who",
+        }
+    ),
+    "es": frozenset(
+        {
+            "pero",
+            "aunque",
+            "sino",
+            "salvo",
+            "excepto",
+            "tiene",
+            "presenta",
+            "refiere",
+            "muestra",
+            "manifiesta",
+        }
+    ),
+}
+# Words after a mention that negate it: "fever: negative", "tos ausente".
+POST_NEGATION_CUES = frozenset(
+    {"negative", "absent", "denied", "ausente", "ausentes", "negativo", "negativa", "negada", "negado"}
+)
+SENTENCE_BREAKS = frozenset({".", ";", ":", "!", "?", "\n"})
+LIST_CONNECTORS = frozenset({",", "or", "and", "nor", "o", "u", "y", "e", "ni", "/"})
+NEGATION_SCOPE_TOKENS = 5
+
+_TOKEN = re.compile(r"\w+|\n|[^\w\s]")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One lexicon phrase found in a note: ``term`` is the lexicon key, ``span`` the offsets in the note."""
+
+    term: str
+    hpo_id: str
+    present: bool
+    span: tuple[int, int]
+
+
+def _tokenize(text: str) -> list[tuple[str, int, int]]:
+    """Split text into folded word and punctuation tokens with their offsets in the original text."""
+    folded_chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        folded = fold_text(char) if char != "\n" else char
+        folded_chars.append(folded)
+        origin.extend([index] * len(folded))
+    folded_text = "".join(folded_chars)
+    return [
+        (match.group(), origin[match.start()], origin[match.end() - 1] + 1)
+        for match in _TOKEN.finditer(folded_text)
+    ]
+
+
+def _phrase_tokens(phrase: str) -> tuple[str, ...]:
+    """Return the folded tokens of a lexicon phrase or cue."""
+    return tuple(token for token, _, _ in _tokenize(phrase))
+
+
+def _longest_match(
+    tokens: list[str], start: int, phrases: Mapping[tuple[str, ...], object], max_length: int
+) -> int:
+    """Return the token length of the longest phrase starting at ``start`` (0 when none)."""
+    for length in range(min(max_length, len(tokens) - start), 0, -1):
+        if tuple(tokens[start : start + length]) in phrases:
+            return length
+    return 0
+
+
+def _negated_positions(tokens: list[str], mention_starts: dict[int, int], lang: str | None) -> set[int]:
+    """Return the token positions of mentions that fall inside a negation scope."""
+    langs = (lang,) if lang in NEGATION_CUES else tuple(NEGATION_CUES)
+    cues = {_phrase_tokens(cue): cue for code in langs for cue in NEGATION_CUES[code]}
+    terminators = frozenset().union(*(SCOPE_TERMINATORS[code] for code in langs))
+    max_cue = max(len(cue) for cue in cues)
+    negated: set[int] = set()
+    position = 0
+    while position < len(tokens):
+        cue_length = 0 if position in mention_starts else _longest_match(tokens, position, cues, max_cue)
+        if not cue_length:
+            position += 1
+            continue
+        position += cue_length
+        budget = NEGATION_SCOPE_TOKENS
+        while position < len(tokens) and budget > 0:
+            token = tokens[position]
+            if token in SENTENCE_BREAKS or token in terminators:
+                break
+            if position in mention_starts:
+                negated.add(position)
+                position += mention_starts[position]
+                budget -= 1
+                continue
+            if token not in LIST_CONNECTORS:
+                budget -= 1
+            position += 1
+    return negated
+
+
+def _post_negated(tokens: list[str], end: int) -> bool:
+    """Return True when a mention ending at token ``end`` is followed by "negative"/"ausente"."""
+    for token in tokens[end : end + 3]:
+        if token in POST_NEGATION_CUES:
+            return True
+        if token not in {":", "-", "is", "was", "es", "esta", "were", "are"}:
+            return False
+    return False
+
+
+def extract_mentions(text: str, *, lexicon: Mapping[str, str], lang: str | None = None) -> list[Mention]:
+    """Find lexicon phrases in a note (longest first, ignoring case and accents); mark negated ones absent."""
+    if not text or not lexicon:
+        return []
+    spans = _tokenize(text)
+    tokens = [token for token, _, _ in spans]
+    phrases = {
+        _phrase_tokens(phrase): (phrase, hpo_id)
+        for phrase, hpo_id in lexicon.items()
+        if _phrase_tokens(phrase)
+    }
+    max_length = max(len(phrase) for phrase in phrases)
+    mention_starts: dict[int, int] = {}
+    position = 0
+    while position < len(tokens):
+        length = _longest_match(tokens, position, phrases, max_length)
+        if length:
+            mention_starts[position] = length
+        position += max(length, 1)
+    negated = _negated_positions(tokens, mention_starts, lang)
+    mentions = []
+    for start, length in mention_starts.items():
+        term, hpo_id = phrases[tuple(tokens[start : start + length])]
+        present = start not in negated and not _post_negated(tokens, start + length)
+        mentions.append(
+            Mention(
+                term=term,
+                hpo_id=hpo_id,
+                present=present,
+                span=(spans[start][1], spans[start + length - 1][2]),
+            )
+        )
+    return mentions
