@@ -59,10 +59,12 @@ HPO_FREQUENCY_TERMS: Mapping[str, float] = {
 # stored as excluded terms, like the file's explicit NOT rows, never as a positive annotation of weight 0.
 MISSING_FREQUENCY = 0.5
 
-# Prior weight of one HPO (rare) disease. Rare means a prevalence below 1 in 2,000 (EU definition), and
-# most Orphanet entries are far rarer; 1e-5 (1 in 100,000) is a typical point prevalence on that scale.
-# Common diseases carry their own ``prevalence_weight`` from the catalogue.
-ORPHAN_PREVALENCE_WEIGHT = 1e-5
+# Prevalence weights are read as cases per 100,000 people, the scale of the catalogue's column (allergic
+# rhinitis 15000 = 15%). HPO diseases have no prevalence of their own here, so they share one budget evenly:
+# rare diseases together affect 3.5-5.9% of people (Nguengang Wakap et al., Eur J Hum Genet 2020;28:165-73),
+# and the midpoint, 4,700 per 100,000, split over ~12,700 HPO diseases gives each about 0.37 (1 in 270,000),
+# below the EU rarity threshold of 50 per 100,000 as it should be.
+RARE_DISEASES_PER_100K = 4_700.0
 
 COMMON_CSV_COLUMNS = (
     "key",
@@ -541,7 +543,9 @@ def _resolve_frequencies(
     return merged
 
 
-def _hpo_disease_row(disease: HpoaDisease, *, resolve: Resolver, onset_terms: frozenset[str]) -> _DiseaseRow:
+def _hpo_disease_row(
+    disease: HpoaDisease, *, resolve: Resolver, onset_terms: frozenset[str], prevalence_weight: float
+) -> _DiseaseRow:
     """Turn a parsed HPO disease into an artifact row."""
     course_onsets = disease.clinical_course & onset_terms
     return _DiseaseRow(
@@ -553,7 +557,7 @@ def _hpo_disease_row(disease: HpoaDisease, *, resolve: Resolver, onset_terms: fr
         icd10="",
         key="",
         reference="",
-        prevalence_weight=ORPHAN_PREVALENCE_WEIGHT,
+        prevalence_weight=prevalence_weight,
         frequencies=_resolve_frequencies(disease.frequencies, resolve=resolve, owner=disease.id),
         excluded=frozenset(_resolve_all(disease.excluded, resolve=resolve, owner=disease.id)),
         onset=tuple(sorted(_resolve_all(disease.onset | course_onsets, resolve=resolve, owner=disease.id))),
@@ -680,7 +684,11 @@ def _assemble(
     closure = ancestor_closure(terms, term_index)
     under_onset = closure[:, [term_index[ONSET_ROOT_ID]]].toarray().ravel()
     onset_terms = frozenset(terms[row].id for row in np.flatnonzero(under_onset))
-    rows = [_hpo_disease_row(disease, resolve=resolve, onset_terms=onset_terms) for disease in hpo_diseases]
+    orphan_weight = RARE_DISEASES_PER_100K / max(len(hpo_diseases), 1)
+    rows = [
+        _hpo_disease_row(disease, resolve=resolve, onset_terms=onset_terms, prevalence_weight=orphan_weight)
+        for disease in hpo_diseases
+    ]
     rows += [_common_disease_row(disease, resolve=resolve) for disease in common]
     rows.sort(key=lambda row: row.id)
     annotations, excluded = _disease_matrices(rows, term_index)
@@ -785,6 +793,7 @@ def build_kb(*, out_dir: Path, hpo_dir: Path | None = None, common_csv: Path | N
         "content_hash": digest,
         "sources": {name: {"path": str(path), "sha256": file_sha256(path)} for name, path in sources.items()},
         "counts": _counts(arrays, strings),
+        "prevalence_weight_unit": "cases per 100,000 people",
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_seconds": round(time.perf_counter() - started, 3),
     }

@@ -306,7 +306,9 @@ def test_common_diseases_are_merged_with_resolved_terms(knowledge):
     gerd = knowledge.disease("ICD10:K21.9")
     assert gerd.name_es == "Enfermedad por reflujo gastroesofágico"
     assert knowledge.disease("OMIM:619340").orphan is True
-    assert knowledge.disease("OMIM:619340").prevalence_weight == kb.ORPHAN_PREVALENCE_WEIGHT
+    orphan_weights = knowledge.disease_prevalence_weight[knowledge.disease_orphan]
+    assert orphan_weights.sum() == pytest.approx(kb.RARE_DISEASES_PER_100K)
+    assert knowledge.disease("OMIM:619340").prevalence_weight == pytest.approx(orphan_weights.max())
 
 
 def test_unknown_profile_term_names_the_disease(tmp_path):
