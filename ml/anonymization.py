@@ -318,6 +318,7 @@ _ANY_MONTH_ABBR = r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|ene|abr|
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _VIN = "A-HJ-NPR-Z0-9"
 _ES_PREFIX = r"(?:(?:\+|00)34[\s.-]?)?"
+_ROMAN_MONTH = r"XII|XI|X|IX|VIII|VII|VI|V|IV|III|II|I"
 _ORDINAL = r"(?:st|nd|rd|th|º|°)?"
 
 _NUMBER_LABEL = r"(?:\s*(?i:n[º°o]\.?|num\.?|número|numero|number|no\.?|#))?"
@@ -332,6 +333,7 @@ _ES_STREET = (
     r"(?:[Cc]alle|[Cc]/|[Aa]vda\.?|[Aa]vd\.|[Aa]v\.|[Aa]venida|[Pp]laza|[Pp]za\.|[Pp]aseo|Pº|[Rr]onda"
     r"|[Cc]amino|[Cc]arretera|[Cc]tra\.|[Tt]ravesía|[Gg]lorieta|[Pp]asaje|[Uu]rbanización|[Uu]rb\.)"
 )
+_FLOOR_SIDE = r"(?:izq(?:uierda|da)?|dcha|der(?:echa)?|centro|ext(?:erior)?|int(?:erior)?)\b\.?"
 _CITY = rf"[{_UPPER}][{_LOWER}]+(?:\s+[{_UPPER}][{_LOWER}]+){{0,2}}"
 
 
@@ -382,7 +384,7 @@ def _compile(pattern: str, flags: int = 0) -> re.Pattern[str]:
     return re.compile(pattern, flags)
 
 
-# Order does not matter for correctness: overlapping spans are merged before replacement.
+# Overlapping spans are merged before replacement, so order only decides the type of a tie.
 _PATTERNS: tuple[_Pattern, ...] = (
     _Pattern(
         "EMAIL", _compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -426,7 +428,9 @@ _PATTERNS: tuple[_Pattern, ...] = (
         "MRN",
         _compile(
             r"(?<!\w)(?i:MRN|NHC|N\.H\.C\.|medical\s+record(?:\s+number)?|record\s+(?:number|no\.?|\#)"
-            r"|chart\s+(?:number|no\.?|\#)|historia\s+cl[ií]nica|n[º°]\s+de\s+historia|hist\.\s*cl[ií]n\.?)"
+            r"|chart\s+(?:number|no\.?|\#)|historia\s+cl[ií]nica|n[º°]\.?\s*(?:de\s+)?historia"
+            r"|n[uú]mero\s+de\s+historia|hist\.\s*cl[ií]n\.?|hospital\s+(?:number|no\.?|\#)"
+            r"|patient\s+(?:number|no\.?|\#))"
             rf"{_NUMBER_LABEL}\s*[:#]?\s*(?P<value>{_ID_VALUE})"
         ),
     ),
@@ -442,7 +446,6 @@ _PATTERNS: tuple[_Pattern, ...] = (
     ),
     _Pattern("ID", _compile(r"(?<!\w)[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?(?!\w)")),
     _Pattern("ID", _compile(rf"(?<!\w)(?=[{_VIN}]*\d)(?=[{_VIN}]*[A-HJ-NPR-Z])[{_VIN}]{{17}}(?!\w)")),
-    _Pattern("ID", _compile(r"(?<![\w.,])\d{8,}(?![\w]|[.,]\d)")),
     _Pattern(
         "PHONE",
         _compile(
@@ -484,6 +487,7 @@ _PATTERNS: tuple[_Pattern, ...] = (
         _compile(rf"(?<![\w.])\d{{1,2}}{_ORDINAL}\s+(?i:de)\s+{_ES_MONTH}(?:\s+(?i:de|del)\s+\d{{4}})?(?!\w)"),
     ),
     _Pattern("DATE", _compile(rf"(?<!\w){_ES_MONTH}\s+(?i:de|del)\s+\d{{4}}(?!\w)")),
+    _Pattern("DATE", _compile(rf"(?<![\w./-])\d{{1,2}}([-/.])(?:{_ROMAN_MONTH})\1\d{{2,4}}(?![\w/-])")),
     _Pattern("DATE", _compile(rf"(?<![\w.])\d{{1,2}}[-/\s]{_ANY_MONTH_ABBR}[a-z]*\.?[-/\s]\d{{2,4}}(?!\w)")),
     _Pattern(
         "ADDRESS",
@@ -500,11 +504,12 @@ _PATTERNS: tuple[_Pattern, ...] = (
             rf"(?<!\w){_ES_STREET}\s*(?:{_NAME_PARTICLE}\s+|el\s+|los\s+|las\s+)?{_CAP_WORD}"
             rf"(?:\s+(?:{_NAME_PARTICLE}\s+|el\s+)?{_CAP_WORD}){{0,4}}"
             r"(?:,?\s*(?:n[º°o]\.?\s*|número\s*)?\d{1,4}[A-Za-z]?(?!\w))?"
-            r"(?:,?\s*\d{1,2}\s*[º°ª]\s*(?:\d{1,2}\s*[º°ª]?|[A-Za-z](?!\w))?)?"
-            r"(?:,?\s*(?i:piso|planta|puerta|esc\.?|escalera)\s*\w+)*"
+            r"(?:,?\s*\d{1,2}\s*[º°ª](?:\s*\d{1,2}\s*[º°ª]?)?(?:\s*(?:[A-Za-z](?!\w)|(?i:{_FLOOR_SIDE})))?)?"
+            rf"(?:,?\s*(?i:piso|planta|puerta|esc\.?|escalera|bajo|ático|{_FLOOR_SIDE})(?:\s*\w+(?!\w))?)*"
             rf"(?:,?\s*(?:C\.?P\.?\s*)?\d{{5}}(?:\s*,?\s*{_CITY})?)?"
         ),
     ),
+    _Pattern("ADDRESS", _compile(r"(?<!\w)(?i:P\.?\s?O\.?\s+Box|apartado(?:\s+de\s+correos)?)\s*\d+(?!\w)")),
     _Pattern(
         "ADDRESS",
         _compile(
@@ -515,6 +520,8 @@ _PATTERNS: tuple[_Pattern, ...] = (
     _Pattern("NAME", _compile(rf"{_TITLE_CUE}(?P<value>{_CAP_NAME})"), _name_is_plausible),
     _Pattern("NAME", _compile(rf"{_WEAK_NAME_CUE}(?P<value>{_CAP_NAME})"), _name_is_plausible),
     _Pattern("NAME", _compile(rf"{_STRONG_NAME_CUE}(?P<value>{_OPEN_NAME})"), _name_is_plausible),
+    # Last: any other run of eight or more digits. Ties go to earlier, more specific patterns.
+    _Pattern("ID", _compile(r"(?<![\w.,])\d{8,}(?![\w]|[.,]\d)")),
 )
 
 #: Particles that are part of many Spanish and Dutch names but also everyday words.
