@@ -762,6 +762,20 @@ def _point_current(out_dir: Path, build_name: str) -> None:
     os.replace(pointer, out_dir / "current")
 
 
+def _manifest(*, sources: Mapping[str, Path], release: str, digest: str, counts: Mapping[str, Any]) -> dict:
+    """Return the manifest describing one build: versions, source hashes, content hash and counts."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "hpo_release": release,
+        "hpoa_release": read_hpoa_release(sources["phenotype.hpoa"]),
+        "content_hash": digest,
+        "sources": {name: {"path": str(path), "sha256": file_sha256(path)} for name, path in sources.items()},
+        "counts": dict(counts),
+        "prevalence_weight_unit": "cases per 100,000 people",
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
 def build_kb(*, out_dir: Path, hpo_dir: Path | None = None, common_csv: Path | None = None) -> Path:
     """Build the knowledge base artifact under ``out_dir`` and return its folder.
 
@@ -787,14 +801,7 @@ def build_kb(*, out_dir: Path, hpo_dir: Path | None = None, common_csv: Path | N
     if common_csv is not None:
         sources["common_diseases.csv"] = Path(common_csv)
     manifest = {
-        "schema_version": SCHEMA_VERSION,
-        "hpo_release": release,
-        "hpoa_release": read_hpoa_release(hpoa_path),
-        "content_hash": digest,
-        "sources": {name: {"path": str(path), "sha256": file_sha256(path)} for name, path in sources.items()},
-        "counts": _counts(arrays, strings),
-        "prevalence_weight_unit": "cases per 100,000 people",
-        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **_manifest(sources=sources, release=release, digest=digest, counts=_counts(arrays, strings)),
         "build_seconds": round(time.perf_counter() - started, 3),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
