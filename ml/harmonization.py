@@ -306,7 +306,8 @@ def _age_years(df: pd.DataFrame) -> pd.Series:
         number = parse_number(age)
         if number is None:
             born, seen = parse_date(birth), parse_date(visit)
-            number = float(years_between(born, seen)) if born and seen else None
+            # A birth after the visit is a data error that validation reports; it gives no age.
+            number = float(years_between(born, seen)) if born and seen and born <= seen else None
         ages.append(np.nan if number is None else number)
     return pd.Series(ages, index=df.index, dtype=float)
 
