@@ -434,15 +434,49 @@ def test_anonymize_records_reaches_k_by_generalising():
 
 
 def test_anonymize_records_suppression_drops_and_reports_rows():
-    records = synthetic_records()
+    common = {"birth_date": "1980-06-01", "visit_date": "2024-02-01", "sex": "F", "zip": "28013"}
+    outliers = [
+        {"birth_date": "1930-01-01", "visit_date": "2024-02-01", "sex": "M", "zip": "28013"},
+        {"birth_date": "1980-06-01", "visit_date": "2022-02-01", "sex": "F", "zip": "28013"},
+        {"birth_date": "1980-06-01", "visit_date": "2024-02-01", "sex": "F", "zip": "02139"},
+    ]
+    records = pd.DataFrame([common] * 12 + outliers)
+    records["patient_id"] = [f"id-{index}" for index in range(len(records))]
+
     anonymized, report = anonymize_records(records, key=KEY, k=5, k_strategy="suppress")
 
-    assert report.rows_suppressed > 0
-    assert len(anonymized) == 200 - report.rows_suppressed
+    assert report.rows_suppressed == 3
+    assert len(anonymized) == report.rows_out == 12
+    assert set(anonymized["pseudonym"]) == {pseudonymize(f"id-{index}", key=KEY) for index in range(12)}
+    assert report.k_achieved == 12
+    assert report.equivalence_classes == 1
     assert report.rows_generalized == 0
     assert report.generalization_steps_applied == []
-    if len(anonymized):
-        assert k_anonymity(anonymized, ("age_group", "sex", "zip3", "year")) >= 5
+
+
+def test_generalisation_merges_stragglers_into_a_coarser_class_and_suppresses_the_rest():
+    common = {"birth_date": "1980-06-01", "visit_date": "2024-02-01", "sex": "F", "zip": "28013"}
+    stragglers = [
+        {"birth_date": "1975-06-01", "visit_date": "2022-02-01", "sex": "F", "zip": "28013"},
+        {"birth_date": "1990-06-01", "visit_date": "2024-02-01", "sex": "F", "zip": "02139"},
+        {"birth_date": "1930-01-01", "visit_date": "2024-02-01", "sex": "M", "zip": "28013"},  # alone at 65+
+    ]
+    records = pd.DataFrame([common] * 12 + stragglers)
+    records["patient_id"] = [f"id-{index}" for index in range(len(records))]
+
+    anonymized, report = anonymize_records(records, key=KEY, k=5)
+
+    assert report.rows_suppressed == 1
+    assert report.rows_out == 14
+    assert report.k_achieved == 14
+    released_classes = anonymized[["age_group", "zip3", "year"]].drop_duplicates().values.tolist()
+    assert released_classes == [["15-64", "*", "2020s"]]
+
+
+def test_suppression_of_a_sparse_frame_can_drop_everything():
+    anonymized, report = anonymize_records(synthetic_records(), key=KEY, k=5, k_strategy="suppress")
+    assert report.rows_suppressed == 200 - len(anonymized) > 0
+    assert report.k_achieved == k_anonymity(anonymized, ("age_group", "sex", "zip3", "year"))
 
 
 def test_generalisation_suppresses_no_more_than_suppression():
