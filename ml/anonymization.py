@@ -124,6 +124,15 @@ def patient_date_shift(pseudonym: str, *, key: bytes, max_days: int = 365) -> in
     return magnitude if digest[8] & 1 else -magnitude
 
 
+def pseudonym_key(secret: str | bytes) -> bytes:
+    """Turn the configured PSEUDONYM_KEY secret into key bytes, the same way for every caller."""
+    # One conversion for everybody: if one job hex-decoded the secret and another UTF-8 encoded it,
+    # the same patient would get two pseudonyms and linkage would silently break.
+    key = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
+    _check_key(key)
+    return key
+
+
 def _check_key(key: bytes) -> None:
     """Reject keys that would make pseudonyms guessable."""
     if not isinstance(key, bytes | bytearray) or len(key) == 0:

@@ -20,6 +20,7 @@ from ml.anonymization import (
     generalize_date,
     k_anonymity,
     patient_date_shift,
+    pseudonym_key,
     pseudonymize,
     safe_harbor_age,
     scrub_text,
@@ -282,6 +283,12 @@ def test_different_patients_get_different_pseudonyms():
 def test_pseudonym_rejects_missing_ids(patient_id):
     with pytest.raises(ValueError, match="missing or empty"):
         pseudonymize(patient_id, key=KEY)
+
+
+def test_pseudonym_key_converts_the_configured_secret_one_way():
+    assert pseudonym_key("3f9a") == b"3f9a" == pseudonym_key(b"3f9a")
+    with pytest.raises(ValueError, match="key"):
+        pseudonym_key("")
 
 
 @pytest.mark.parametrize("key", [b"", "a string key", None])
