@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 # --------------------------------------------------------------------------------------------------
@@ -64,9 +65,6 @@ CLINICAL_COLUMNS = (
     "severity",
 )
 
-#: Columns holding lists of raw strings; every string is scrubbed like a note.
-TEXT_LIST_COLUMNS = ("symptoms", "absent_symptoms", "diagnoses")
-
 DEFAULT_QUASI_IDENTIFIERS = ("age_group", "sex", "zip3", "year")
 
 # --------------------------------------------------------------------------------------------------
@@ -78,7 +76,8 @@ PSEUDONYM_PREFIX = "p_"
 #: about n**2 / 2**97: ~6e-16 for ten million patients, so linkage errors from truncation are negligible.
 PSEUDONYM_HEX_CHARS = 24
 
-_ID_SEPARATORS = re.compile(r"[\s\-‐-―_]+")
+# Whitespace, ASCII hyphen, the Unicode hyphens and dashes U+2010..U+2015, and underscore.
+_ID_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015_]+")
 
 
 def normalize_patient_id(patient_id: Any) -> str | None:
@@ -150,8 +149,8 @@ def to_date(value: Any) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    if hasattr(value, "to_pydatetime"):
-        return _call_or_none(lambda: value.to_pydatetime().date())
+    if isinstance(value, np.datetime64):
+        return _call_or_none(lambda: pd.Timestamp(value).date())
     if not isinstance(value, str):
         return None
     text = value.strip()[:32]
@@ -552,6 +551,8 @@ _NAME_TOKEN_STOPWORDS = frozenset(
     ("de", "del", "la", "las", "los", "el", "y", "e", "i", "da", "das", "do", "dos", "di", "du", "van", "von",
      "der", "den", "le", "mc", "mac", "san", "santa")
 )
+#: Own-name tokens this short are matched only where the text capitalises them.
+SHORT_NAME_CHARS = 3
 _NAME_TOKEN_SPLIT = re.compile(r"[\s,;/()\-‐–—.]+")
 
 
@@ -621,9 +622,15 @@ def _known_name_spans(text: str, tokens: Sequence[str]) -> list[tuple[str, int, 
     folded, spans = _fold(text), []
     for token in tokens:
         start = folded.find(token)
+        # Short names double as words ("Al", "Luz", "Mar", "Paz"): those must be capitalised to match.
+        needs_capital = len(token) <= SHORT_NAME_CHARS
         while start != -1:
             end = start + len(token)
-            if not _is_word_char(folded, start - 1) and not _is_word_char(folded, end):
+            if (
+                not _is_word_char(folded, start - 1)
+                and not _is_word_char(folded, end)
+                and (not needs_capital or text[start].isupper())
+            ):
                 spans.append(("NAME", start, end))
             start = folded.find(token, start + 1)
     return spans

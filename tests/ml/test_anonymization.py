@@ -10,6 +10,7 @@ import pytest
 from ml.anonymization import (
     AGE_GROUPS,
     DIRECT_IDENTIFIER_COLUMNS,
+    PLACEHOLDER_TYPES,
     RESTRICTED_ZIP3,
     age_from,
     age_group,
@@ -112,6 +113,7 @@ def test_scrub_text_replaces_each_identifier_type(note, identifier, placeholder)
     assert identifier not in result.text
     assert placeholder in result.text
     assert result.counts[placeholder.strip("[]")] >= 1
+    assert set(result.counts) <= set(PLACEHOLDER_TYPES)
 
 
 # Clinical text that a scrubber must leave exactly as it is.
@@ -166,6 +168,8 @@ def test_scrub_text_keeps_clinical_content_around_identifiers():
             "[NAME] de la [NAME] tiene fiebre de la noche",
         ),
         ("Smithson is not Smith", ["Smith"], "Smithson is not [NAME]"),
+        ("Luz tiene fotofobia a la luz", ["Luz Martín"], "[NAME] tiene fotofobia a la luz"),
+        ("Al came back; pain al caminar", ["Al Jones"], "[NAME] came back; pain al caminar"),
     ],
 )
 def test_scrub_text_removes_patient_own_names_without_a_cue(note, known_names, expected):
@@ -313,6 +317,8 @@ def test_date_shift_is_consistent_per_patient_and_bounded():
         ("2024-03-05", "year", None, 2024),
         (date(2024, 3, 5), "year", None, 2024),
         (pd.Timestamp("2023-12-31 23:59"), "year", None, 2023),
+        (np.datetime64("2022-07-01"), "year", None, 2022),
+        (20240305, "year", None, None),
         ("05/03/2024", "year", None, 2024),
         ("2024-03-05", "shift", 10, date(2024, 3, 15)),
         ("2024-03-05", "shift", -5, date(2024, 2, 29)),
