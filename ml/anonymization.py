@@ -65,6 +65,9 @@ CLINICAL_COLUMNS = (
     "severity",
 )
 
+#: Columns anonymize_records computes; "age" is kept only when it is a quasi-identifier.
+DERIVED_COLUMNS = ("pseudonym", "age", "age_group", "year", "zip3")
+
 DEFAULT_QUASI_IDENTIFIERS = ("age_group", "sex", "zip3", "year")
 
 # --------------------------------------------------------------------------------------------------
@@ -250,8 +253,25 @@ def age_group(age: Any) -> str:
 #: Three-digit ZIP prefixes with 20,000 or fewer people (HHS de-identification guidance, 2000 census);
 #: Safe Harbor requires them to be replaced by "000".
 RESTRICTED_ZIP3 = frozenset(
-    {"036", "059", "063", "102", "203", "556", "692", "790", "821", "823", "830", "831", "878", "879",
-     "884", "890", "893"}
+    {
+        "036",
+        "059",
+        "063",
+        "102",
+        "203",
+        "556",
+        "692",
+        "790",
+        "821",
+        "823",
+        "830",
+        "831",
+        "878",
+        "879",
+        "884",
+        "890",
+        "893",
+    }
 )
 _FIVE_DIGITS = re.compile(r"(?<!\d)(\d{5})(?:-?\d{4})?(?!\d)")
 
@@ -279,7 +299,17 @@ def zip3(zip_code: Any) -> str | None:
 # --------------------------------------------------------------------------------------------------
 
 PLACEHOLDER_TYPES = (
-    "NAME", "DATE", "PHONE", "EMAIL", "SSN", "NATIONAL_ID", "MRN", "ADDRESS", "URL", "IP", "ID",
+    "NAME",
+    "DATE",
+    "PHONE",
+    "EMAIL",
+    "SSN",
+    "NATIONAL_ID",
+    "MRN",
+    "ADDRESS",
+    "URL",
+    "IP",
+    "ID",
 )
 #: Notes longer than this are truncated before scrubbing so a pathological cell cannot stall ingestion.
 MAX_TEXT_CHARS = 100_000
@@ -287,9 +317,7 @@ MAX_TEXT_CHARS = 100_000
 _UPPER = "A-ZÁÉÍÓÚÜÑÀÈÌÒÙÇÏ"
 _LOWER = "a-záéíóúüñàèìòùçï"
 # A capitalised word such as "García", "O'Brien" or "McDonald"; \b stops it inside tokens like "HbA1c".
-_CAP_WORD = (
-    rf"[{_UPPER}](?:[{_LOWER}]{{0,2}}['’]?[{_UPPER}])?[{_LOWER}'’]*(?:-[{_UPPER}{_LOWER}][{_LOWER}'’]*)*[{_LOWER}]\b"
-)
+_CAP_WORD = rf"[{_UPPER}](?:[{_LOWER}]{{0,2}}['’]?[{_UPPER}])?[{_LOWER}'’]*(?:-[{_UPPER}{_LOWER}][{_LOWER}'’]*)*[{_LOWER}]\b"
 _ANY_WORD = rf"[{_UPPER}{_LOWER}][{_UPPER}{_LOWER}'’-]*\b"
 _NAME_PARTICLE = r"(?:de|del|de\s+la|de\s+los|de\s+las|y|van|von|da|di|le|la)"
 _INITIAL = rf"(?:[{_UPPER}]\.\s*)"
@@ -504,7 +532,9 @@ _PATTERNS: tuple[_Pattern, ...] = (
     _Pattern("DATE", _compile(rf"(?<!\w){_EN_MONTH},?\s+\d{{4}}(?!\w)")),
     _Pattern(
         "DATE",
-        _compile(rf"(?<![\w.])\d{{1,2}}{_ORDINAL}\s+(?i:de)\s+{_ES_MONTH}(?:\s+(?i:de|del)\s+\d{{4}})?(?!\w)"),
+        _compile(
+            rf"(?<![\w.])\d{{1,2}}{_ORDINAL}\s+(?i:de)\s+{_ES_MONTH}(?:\s+(?i:de|del)\s+\d{{4}})?(?!\w)"
+        ),
     ),
     _Pattern("DATE", _compile(rf"(?<!\w){_ES_MONTH}\s+(?i:de|del)\s+\d{{4}}(?!\w)")),
     _Pattern("DATE", _compile(rf"(?<![\w./-])\d{{1,2}}([-/.])(?:{_ROMAN_MONTH})\1\d{{2,4}}(?![\w/-])")),
@@ -548,8 +578,32 @@ _PATTERNS: tuple[_Pattern, ...] = (
 
 #: Particles that are part of many Spanish and Dutch names but also everyday words.
 _NAME_TOKEN_STOPWORDS = frozenset(
-    ("de", "del", "la", "las", "los", "el", "y", "e", "i", "da", "das", "do", "dos", "di", "du", "van", "von",
-     "der", "den", "le", "mc", "mac", "san", "santa")
+    (
+        "de",
+        "del",
+        "la",
+        "las",
+        "los",
+        "el",
+        "y",
+        "e",
+        "i",
+        "da",
+        "das",
+        "do",
+        "dos",
+        "di",
+        "du",
+        "van",
+        "von",
+        "der",
+        "den",
+        "le",
+        "mc",
+        "mac",
+        "san",
+        "santa",
+    )
 )
 #: Own-name tokens this short are matched only where the text capitalises them.
 SHORT_NAME_CHARS = 3
@@ -737,6 +791,7 @@ _Step = tuple[str, str, Callable[[Any], Any]]
 
 def _widen_age_group(level: int) -> Callable[[Any], Any]:
     """Return a function mapping an age group to the band of widening ``level``."""
+
     def widen(value: Any) -> Any:
         for mapping in AGE_GROUP_WIDENING[: level + 1]:
             value = mapping.get(value, value)
@@ -968,7 +1023,8 @@ def _scrub_text_columns(source: pd.DataFrame, *, report: AnonymizationReport) ->
     """Scrub notes, text lists and any unrecognised column, counting what was replaced."""
     names = _row_names(source)
     placeholders: Counter[str] = Counter()
-    known = {*DIRECT_IDENTIFIER_COLUMNS, *DATE_COLUMNS, *CLINICAL_COLUMNS, "age"}
+    # Derived column names are reserved: a source column called "year" or "pseudonym" is not carried over.
+    known = {*DIRECT_IDENTIFIER_COLUMNS, *DATE_COLUMNS, *CLINICAL_COLUMNS, *DERIVED_COLUMNS}
     scrubbed = {}
     for column in source.columns:
         if column in known:

@@ -562,6 +562,18 @@ def test_notes_scrubbing_uses_the_row_s_own_names():
     assert report.placeholders == {"NAME": 3, "PHONE": 1}
 
 
+def test_source_columns_named_like_derived_ones_do_not_leak_or_duplicate():
+    records = pd.DataFrame(
+        {"patient_id": ["7"], "year": ["1961-07-04"], "pseudonym": ["Jane Roe"], "ward": ["B2"]}
+    )
+    anonymized, _ = anonymize_records(records, key=KEY, k=1)
+    assert list(anonymized.columns).count("year") == 1
+    assert anonymized.loc[0, "pseudonym"] == pseudonymize("7", key=KEY)
+    assert anonymized.loc[0, "ward"] == "B2"
+    cells = anonymized.astype(str).to_numpy().ravel().tolist()
+    assert not any("1961" in cell or "Jane" in cell for cell in cells)
+
+
 def test_anonymize_records_rejects_bad_parameters():
     records = synthetic_records(rows=5)
     with pytest.raises(ValueError, match="date_mode"):
