@@ -1,0 +1,7 @@
+"""Administration: users, the audit log and, later, datasets, training and models."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__)
+
+from app.admin import routes  # noqa: E402,F401

@@ -1,0 +1,45 @@
+"""Flask-Login wiring and the ``role_required`` decorator."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.extensions import db, login_manager
+
+
+def init_login(app) -> None:
+    """Bind Flask-Login and say where to send anonymous users."""
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.blueprint_login_views = {"api": None}  # The JSON API answers 401 instead of redirecting.
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    from app.models import User
+
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def role_required(*roles: str):
+    """Allow the view only to logged-in users holding one of ``roles``; others get 401/403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

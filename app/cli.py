@@ -1,0 +1,74 @@
+"""Flask commands: ``flask users create|list``, ``flask worker``, ``flask seed-accounts``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app import audit
+from app.auth.services import AccountError, create_user
+from app.extensions import db, queue
+from app.models import ROLES, User
+
+users_cli = AppGroup("users", help="Manage dxflow accounts.")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(email: str, role: str, password_stdin: bool) -> None:
+    """Create an account; the password is prompted for, or read from stdin."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user, _ = create_user(email=email, role=role, password=password)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    audit.record("user.create", target=user.email, user=None, role=role, via="cli")
+    click.echo(f"Created {user.email} ({user.role}).")
+
+
+@users_cli.command("list")
+def list_users_command() -> None:
+    """List every account with its role and state."""
+    for user in db.session.scalars(select(User).order_by(User.email)):
+        state = "active" if user.active else "inactive"
+        last = user.last_login_at.isoformat(timespec="minutes") if user.last_login_at else "never"
+        click.echo(f"{user.email:40} {user.role:10} {state:8} last login {last}")
+
+
+@click.command("seed-accounts")
+@click.option("--domain", default="dxflow.local", show_default=True)
+def seed_accounts_command(domain: str) -> None:
+    """Create one account per role when none exists, printing the generated passwords once."""
+    if db.session.scalar(select(User.id).limit(1)) is not None:
+        click.echo("Accounts exist already; none created.")
+        return
+    for role in ROLES:
+        user, password = create_user(email=f"{role}@{domain}", role=role)
+        audit.record("user.create", target=user.email, user=None, role=role, via="seed")
+        click.echo(f"  {role:10} {user.email:28} password: {password}")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker_command(burst: bool) -> None:
+    """Run a worker (with RQ's scheduler) on the dxflow queue."""
+    from worker.runner import start_worker
+
+    if queue.inline:
+        raise click.ClickException("RQ_INLINE is set: jobs run inside the web app; no worker is needed.")
+    start_worker(redis=queue.redis, queue_name=current_app.config["RQ_QUEUE"], burst=burst)
+
+
+def init_app(app) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_accounts_command)
+    app.cli.add_command(worker_command)

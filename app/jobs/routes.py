@@ -1,0 +1,65 @@
+"""Job pages: list, detail (with a progress bar polling /api/v1/jobs/<id>), cancel, retry, result download."""
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.auth.session import role_required
+from app.extensions import db
+from app.jobs import bp, service
+from app.models import Job
+
+PAGE_SIZE = 50
+
+
+@bp.get("/")
+@role_required("admin", "auditor")
+def index():
+    page = request.args.get("page", 1, type=int)
+    jobs = db.paginate(select(Job).order_by(Job.id.desc()), page=page, per_page=PAGE_SIZE, error_out=False)
+    return render_template("jobs/index.html", jobs=jobs)
+
+
+@bp.get("/<int:job_id>")
+@role_required("admin", "auditor")
+def detail(job_id: int):
+    job = service.sync_with_rq(db.get_or_404(Job, job_id))
+    return render_template("jobs/detail.html", job=job)
+
+
+@bp.post("/<int:job_id>/cancel")
+@role_required("admin")
+def cancel(job_id: int):
+    job = db.get_or_404(Job, job_id)
+    try:
+        service.cancel(job, user=current_user)
+        flash(_("Job %(id)s cancelled.", id=job.id), "info")
+    except ValueError:
+        flash(_("Only queued or running jobs can be cancelled."), "error")
+    return redirect(url_for("jobs.detail", job_id=job.id))
+
+
+@bp.post("/<int:job_id>/retry")
+@role_required("admin")
+def retry(job_id: int):
+    job = db.get_or_404(Job, job_id)
+    try:
+        new_job = service.retry(job, user=current_user)
+    except ValueError:
+        flash(_("Only failed or cancelled jobs can be retried."), "error")
+        return redirect(url_for("jobs.detail", job_id=job.id))
+    except service.JobsUnavailable:
+        abort(503, _("Background jobs are unavailable right now."))
+    flash(_("Job %(id)s queued again as job %(new)s.", id=job.id, new=new_job.id), "info")
+    return redirect(url_for("jobs.detail", job_id=new_job.id))
+
+
+@bp.get("/<int:job_id>/download")
+@role_required("admin", "auditor")
+def download(job_id: int):
+    job = db.get_or_404(Job, job_id)
+    relative = (job.result or {}).get("file")
+    if not relative:
+        abort(404)
+    return send_from_directory(current_app.instance_path, relative, as_attachment=True)

@@ -1,0 +1,8 @@
+"""SQLAlchemy models. Each subsystem keeps its tables in a module of its own; import them all here so
+Flask-Migrate sees the whole schema."""
+
+from app.models.accounts import ROLES, User
+from app.models.audit import AuditEvent
+from app.models.jobs import Job, JobStatus
+
+__all__ = ["ROLES", "AuditEvent", "Job", "JobStatus", "User"]

@@ -1,0 +1,112 @@
+"""dxflow configuration, read from the environment.
+
+Every setting has a safe embedded default for development (SQLite under ``instance/``, Redis on localhost, a
+local raw zone). Development secrets are generated once and kept under ``instance/secrets/``; in production
+(``DXFLOW_ENV=production``) a missing secret stops start-up with a one-line message naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+SECRET_NAMES = ("SECRET_KEY", "PSEUDONYM_KEY", "MODEL_SIGNING_KEY")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid; the message names it."""
+
+
+def _instance_dir() -> Path:
+    return Path(os.environ.get("DXFLOW_INSTANCE_DIR", BASE_DIR / "instance")).resolve()
+
+
+def _dev_secret(name: str, instance_dir: Path) -> str:
+    """Return a development secret, generating and keeping it under instance/secrets on first use."""
+    path = instance_dir / "secrets" / name.lower()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _secret(name: str, *, production: bool, instance_dir: Path) -> str:
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    if production:
+        raise ConfigError(f"{name} is not set; production refuses to start without it.")
+    return _dev_secret(name, instance_dir)
+
+
+@dataclass
+class Config:
+    """Flask settings; build one with :meth:`from_env` or pass overrides in tests."""
+
+    SECRET_KEY: str = "dev-only-not-secret"
+    PSEUDONYM_KEY: str = "dev-only-pseudonym-key"
+    MODEL_SIGNING_KEY: str = "dev-only-signing-key"
+    DXFLOW_ENV: str = "development"
+    INSTANCE_DIR: str = str(BASE_DIR / "instance")
+    SQLALCHEMY_DATABASE_URI: str = ""
+    SQLALCHEMY_ENGINE_OPTIONS: dict = field(default_factory=lambda: {"pool_pre_ping": True})
+    REDIS_URL: str = "redis://127.0.0.1:6379/0"
+    RQ_QUEUE: str = "dxflow"
+    RQ_INLINE: bool = False
+    STORAGE_URL: str = ""
+    S3_ENDPOINT_URL: str = ""
+    KB_DIR: str = ""
+    MAX_CONTENT_LENGTH: int = 64 * 1024 * 1024
+    LOGIN_MAX_FAILURES: int = 5
+    LOGIN_LOCKOUT: timedelta = timedelta(minutes=15)
+    SESSION_COOKIE_HTTPONLY: bool = True
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    SESSION_COOKIE_SECURE: bool = False
+    REMEMBER_COOKIE_HTTPONLY: bool = True
+    REMEMBER_COOKIE_SAMESITE: str = "Lax"
+    REMEMBER_COOKIE_SECURE: bool = False
+    WTF_CSRF_ENABLED: bool = True
+    WTF_CSRF_TIME_LIMIT: int | None = None
+    LANGUAGES: tuple[str, ...] = ("en", "es")
+    BABEL_DEFAULT_LOCALE: str = "en"
+    TESTING: bool = False
+
+    @classmethod
+    def from_env(cls, **overrides) -> Config:
+        """Read the configuration from environment variables; raise ConfigError on a missing production secret."""
+        env = os.environ.get("DXFLOW_ENV", "development")
+        production = env == "production"
+        instance_dir = _instance_dir()
+        settings = {name: _secret(name, production=production, instance_dir=instance_dir) for name in SECRET_NAMES}
+        settings.update(
+            DXFLOW_ENV=env,
+            INSTANCE_DIR=str(instance_dir),
+            SQLALCHEMY_DATABASE_URI=_database_url(os.environ.get("DATABASE_URL"), instance_dir),
+            REDIS_URL=os.environ.get("REDIS_URL", cls.REDIS_URL),
+            RQ_INLINE=os.environ.get("RQ_INLINE", "") in ("1", "true", "yes"),
+            STORAGE_URL=os.environ.get("STORAGE_URL") or (instance_dir / "raw").as_uri(),
+            S3_ENDPOINT_URL=os.environ.get("S3_ENDPOINT_URL", ""),
+            KB_DIR=os.environ.get("KB_DIR") or str(instance_dir / "kb"),
+            MAX_CONTENT_LENGTH=int(os.environ.get("MAX_UPLOAD_MB", "64")) * 1024 * 1024,
+            SESSION_COOKIE_SECURE=production,
+            REMEMBER_COOKIE_SECURE=production,
+        )
+        settings.update(overrides)
+        return cls(**settings)
+
+
+def _database_url(url: str | None, instance_dir: Path) -> str:
+    """Normalise DATABASE_URL for SQLAlchemy; default to a SQLite file under the instance folder."""
+    if not url:
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{instance_dir / 'dxflow.sqlite3'}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url

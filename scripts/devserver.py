@@ -1,0 +1,115 @@
+"""`make run`: prepare the database, accounts and services, then serve dxflow until Ctrl-C.
+
+Steps: migrate the database, create one account per role (passwords printed once), make sure Redis answers
+(starting a private ``redis-server`` under ``instance/`` when none does, or running jobs inline when there is no
+``redis-server`` at all), then start the worker and the web app on http://127.0.0.1:5000 and stop them all together.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+INSTANCE = Path(os.environ.get("DXFLOW_INSTANCE_DIR", ROOT / "instance"))
+PRIVATE_REDIS_PORT = 6390
+HOST, PORT = "127.0.0.1", int(os.environ.get("PORT", "5000"))
+
+
+def flask(*args: str, env: dict) -> None:
+    """Run a ``flask`` command in the project and stop on failure."""
+    subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=env, check=True)
+
+
+def answers(host: str, port: int) -> bool:
+    """Return whether something accepts TCP connections at host:port."""
+    try:
+        socket.create_connection((host, port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def ensure_redis(env: dict, processes: list) -> None:
+    """Point REDIS_URL at a Redis that answers, starting a private one if needed, or fall back to inline jobs."""
+    url = urlsplit(env.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    if answers(url.hostname or "127.0.0.1", url.port or 6379):
+        return
+    server = shutil.which("redis-server")
+    if server is None:
+        print("dxflow: no Redis answers and redis-server is not installed: jobs run inline in the web app.")
+        env["RQ_INLINE"] = "1"
+        return
+    data_dir = INSTANCE / "redis"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    processes.append(subprocess.Popen(
+        [server, "--port", str(PRIVATE_REDIS_PORT), "--bind", "127.0.0.1", "--dir", str(data_dir),
+         "--logfile", str(data_dir / "redis.log")]))
+    for _ in range(50):
+        if answers("127.0.0.1", PRIVATE_REDIS_PORT):
+            break
+        time.sleep(0.1)
+    env["REDIS_URL"] = f"redis://127.0.0.1:{PRIVATE_REDIS_PORT}/0"
+    print(f"dxflow: started a private Redis on port {PRIVATE_REDIS_PORT} (data in {data_dir}).")
+
+
+def prepare(env: dict) -> None:
+    """Migrate, seed accounts; later stages (knowledge base, demo data, first model) hook in here."""
+    flask("db", "upgrade", env=env)
+    print("dxflow: accounts (passwords are shown only when they are created):")
+    flask("seed-accounts", env=env)
+
+
+def serve(env: dict, processes: list) -> None:
+    """Start the worker and the web app, and wait until one stops or Ctrl-C."""
+    if env.get("RQ_INLINE") != "1":
+        processes.append(subprocess.Popen([sys.executable, "-m", "worker"], cwd=ROOT, env=env))
+    processes.append(subprocess.Popen(
+        [sys.executable, "-m", "flask", "run", "--host", HOST, "--port", str(PORT)], cwd=ROOT, env=env))
+    print(f"dxflow: serving on http://{HOST}:{PORT} — press Ctrl-C to stop.")
+    while all(process.poll() is None for process in processes):
+        time.sleep(0.5)
+
+
+def stop(processes: list) -> None:
+    """Stop every process this script started, newest first (the web app and worker before Redis)."""
+    for process in reversed(processes):
+        if process.poll() is None:
+            process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    env = {**os.environ, "DXFLOW_INSTANCE_DIR": str(INSTANCE), "PYTHONUNBUFFERED": "1"}
+    processes: list[subprocess.Popen] = []
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        ensure_redis(env, processes)
+        prepare(env)
+        serve(env, processes)
+    except KeyboardInterrupt:
+        print("\ndxflow: stopping.")
+    except subprocess.CalledProcessError as error:
+        print(f"dxflow: {' '.join(error.cmd[2:])} failed (exit {error.returncode}).", file=sys.stderr)
+        return 1
+    finally:
+        stop(processes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""Fixtures: app → db → client → login, against the real PostgreSQL and Redis (and SQLite too).
+
+Every test that uses ``app`` runs twice, once per database backend. The schema is built by the migrations,
+once per backend and session; rows are removed after each test. RQ jobs run in a real ``SimpleWorker`` in
+burst mode on a queue private to this test session.
+
+Environment: ``DXFLOW_TEST_PG_URL`` (server URL, default ``postgresql+psycopg://postgres@127.0.0.1:5432``),
+``DXFLOW_TEST_PG_DB`` (default ``dxflow_test``), ``DXFLOW_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/15``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+
+import psycopg
+import pytest
+from flask_migrate import upgrade
+from rq import SimpleWorker
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db, queue
+from app.models import User
+from config import Config
+
+PG_SERVER_URL = os.environ.get("DXFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
+PG_DB = os.environ.get("DXFLOW_TEST_PG_DB", "dxflow_test")
+REDIS_URL = os.environ.get("DXFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+BACKENDS = ("postgresql", "sqlite")
+PASSWORD = "correct horse battery staple"
+
+
+def ensure_pg_database(name: str, *, fresh: bool = False) -> str:
+    """Create the PostgreSQL database ``name`` if missing (dropping it first when ``fresh``); return its URL."""
+    dsn = PG_SERVER_URL.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        if fresh:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{PG_SERVER_URL}/{name}"
+
+
+def make_test_config(tmp_path, database_url: str, **overrides) -> Config:
+    """Return a test configuration on ``database_url`` with its instance folder under ``tmp_path``."""
+    settings = dict(
+        TESTING=True,
+        SECRET_KEY="test-secret",
+        PSEUDONYM_KEY="test-pseudonym-key",
+        MODEL_SIGNING_KEY="test-signing-key",
+        INSTANCE_DIR=str(tmp_path),
+        SQLALCHEMY_DATABASE_URI=database_url,
+        REDIS_URL=REDIS_URL,
+        STORAGE_URL=(tmp_path / "raw").as_uri(),
+        KB_DIR=str(tmp_path / "kb"),
+        WTF_CSRF_ENABLED=False,
+    )
+    settings.update(overrides)
+    return Config(**settings)
+
+
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    """Yield a migrated database URL per backend."""
+    if request.param == "postgresql":
+        url = ensure_pg_database(PG_DB, fresh=True)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'dxflow.sqlite3'}"
+    migrate_app = create_app(make_test_config(tmp_path_factory.mktemp("migrate"), url))
+    with migrate_app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Return a factory of apps on this backend, with config overrides; they share one private RQ queue."""
+    apps = []
+    queue_name = f"dxflow-test-{uuid.uuid4().hex[:8]}"
+
+    def make(**overrides):
+        overrides.setdefault("RQ_QUEUE", queue_name)
+        app = create_app(make_test_config(tmp_path, database_url, **overrides))
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            _empty_tables()
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    """Yield the app under test, with a twin's context pushed for the test body.
+
+    Flask reuses an active context of the *same* app for test requests; pushing a twin's context instead gives
+    each request its own app context (and ``g``, and database session), as in production.
+    """
+    app = make_app()
+    with make_app().app_context():
+        yield app
+
+
+def _empty_tables() -> None:
+    tables = [table.name for table in db.metadata.sorted_tables]
+    db.session.rollback()
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in reversed(tables):
+            db.session.execute(text(f"DELETE FROM {name}"))
+    db.session.commit()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create an account with ``role`` (and the shared test password)."""
+
+    def make(role: str = "clinician", email: str | None = None, **fields) -> User:
+        user = User(email=email or f"{role}-{uuid.uuid4().hex[:6]}@example.org", role=role, **fields)
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client, make_user):
+    """Log the test client in as a new account of ``role``; ``None`` stays anonymous."""
+
+    def log_in(role: str | None) -> User | None:
+        if role is None:
+            return None
+        user = make_user(role)
+        response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 302, response.text
+        return user
+
+    return log_in
+
+
+@pytest.fixture
+def run_worker(app):
+    """Run a real RQ SimpleWorker in burst mode over this app's queue."""
+
+    def work() -> None:
+        worker = SimpleWorker([queue.rq], connection=queue.redis)
+        worker.work(burst=True, with_scheduler=False)
+
+    return work
+
+
+def csrf_token_from(html: str) -> str:
+    """Return the CSRF token embedded in a rendered page."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "no CSRF token in page"
+    return match.group(1)

@@ -1,0 +1,30 @@
+"""Spanish and English: the switcher first, then Accept-Language."""
+
+
+def test_accept_language_picks_spanish(client):
+    page = client.get("/auth/login", headers={"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"}).text
+    assert 'lang="es"' in page and "Iniciar sesión" in page and "Contraseña" in page
+
+
+def test_default_is_english(client):
+    page = client.get("/auth/login").text
+    assert 'lang="en"' in page and "Log in" in page
+
+
+def test_switcher_overrides_the_browser(client):
+    response = client.get("/lang/es", headers={"Referer": "http://localhost/auth/login"})
+    assert response.status_code == 302 and response.headers["Location"] == "http://localhost/auth/login"
+    assert "Contraseña" in client.get("/auth/login", headers={"Accept-Language": "en"}).text
+    client.get("/lang/en")
+    assert "Password" in client.get("/auth/login", headers={"Accept-Language": "es"}).text
+
+
+def test_unknown_language_is_ignored(client):
+    client.get("/lang/xx")
+    assert "Log in" in client.get("/auth/login").text
+
+
+def test_navigation_is_translated_for_logged_in_users(client, login):
+    login("admin")
+    page = client.get("/", headers={"Accept-Language": "es"}).text
+    assert "Administración" in page and "Registro de auditoría" in page and "Tareas" in page

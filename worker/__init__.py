@@ -1,0 +1,1 @@
+"""The dxflow RQ worker and the job entry points it runs."""
