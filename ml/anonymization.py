@@ -23,6 +23,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from ml.harmonization import AGE_BINS, MAX_AGE
+
 # --------------------------------------------------------------------------------------------------
 # Column vocabulary of canonical records
 # --------------------------------------------------------------------------------------------------
@@ -185,22 +187,15 @@ def generalize_date(value: Any, *, mode: str = "year", shift_days: int | None = 
 # Ages and ZIP codes
 # --------------------------------------------------------------------------------------------------
 
-MAX_PLAUSIBLE_AGE = 130
+#: Ages above this are treated as data errors (shared with ml.harmonization).
+MAX_PLAUSIBLE_AGE = MAX_AGE
 #: Safe Harbor: ages over 89 are aggregated into a single "90 or older" category.
 SAFE_HARBOR_AGE_CAP = 90
 
-#: Age bins (inclusive lower bound, inclusive upper bound or None, label) used as a quasi-identifier.
-#: Childhood, youth, adulthood, middle age and old age roughly follow WHO/CDC reporting bands; the
-#: last bin is the Safe Harbor "90+" category.
-AGE_GROUPS = (
-    (0, 4, "0-4"),
-    (5, 14, "5-14"),
-    (15, 24, "15-24"),
-    (25, 44, "25-44"),
-    (45, 64, "45-64"),
-    (65, 89, "65-89"),
-    (90, None, "90+"),
-)
+#: Age bins (inclusive lower bound, exclusive upper bound, label) used as a quasi-identifier:
+#: 0-4, 5-14, 15-24, 25-44, 45-64, 65-89 and the Safe Harbor "90+" category. They are defined once,
+#: in ml.harmonization, so that features and anonymised records use the same groups.
+AGE_GROUPS = AGE_BINS
 UNKNOWN_AGE_GROUP = "unknown"
 
 #: Successively wider age bands used when k-anonymity needs a coarser age_group; values map to themselves
@@ -245,7 +240,7 @@ def age_group(age: Any) -> str:
         return UNKNOWN_AGE_GROUP
     years = int(number)
     for lower, upper, label in AGE_GROUPS:
-        if years >= lower and (upper is None or years <= upper):
+        if lower <= years < upper:
             return label
     return UNKNOWN_AGE_GROUP
 
@@ -317,7 +312,10 @@ MAX_TEXT_CHARS = 100_000
 _UPPER = "A-ZÁÉÍÓÚÜÑÀÈÌÒÙÇÏ"
 _LOWER = "a-záéíóúüñàèìòùçï"
 # A capitalised word such as "García", "O'Brien" or "McDonald"; \b stops it inside tokens like "HbA1c".
-_CAP_WORD = rf"[{_UPPER}](?:[{_LOWER}]{{0,2}}['’]?[{_UPPER}])?[{_LOWER}'’]*(?:-[{_UPPER}{_LOWER}][{_LOWER}'’]*)*[{_LOWER}]\b"
+_CAP_WORD = (
+    rf"[{_UPPER}](?:[{_LOWER}]{{0,2}}['’]?[{_UPPER}])?[{_LOWER}'’]*"
+    rf"(?:-[{_UPPER}{_LOWER}][{_LOWER}'’]*)*[{_LOWER}]\b"
+)
 _ANY_WORD = rf"[{_UPPER}{_LOWER}][{_UPPER}{_LOWER}'’-]*\b"
 _NAME_PARTICLE = r"(?:de|del|de\s+la|de\s+los|de\s+las|y|van|von|da|di|le|la)"
 _INITIAL = rf"(?:[{_UPPER}]\.\s*)"
@@ -433,9 +431,7 @@ _PATTERNS: tuple[_Pattern, ...] = (
         _compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
         needs_digit=False,
     ),
-    _Pattern(
-        "URL", _compile(r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"']*[^\s<>\"'.,;:!?)\]]"), needs_digit=False
-    ),
+    _Pattern("URL", _compile(r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"']*[^\s<>\"'.,;:!?)\]]"), needs_digit=False),
     _Pattern(
         "URL",
         _compile(
@@ -501,18 +497,14 @@ _PATTERNS: tuple[_Pattern, ...] = (
             rf"{_NUMBER_LABEL}\s*[:#]?\s*(?P<value>\+?\(?\d[\d\s().-]{{5,}}\d)"
         ),
     ),
-    _Pattern(
-        "PHONE", _compile(r"(?<![\w+])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-]?)\d{3}[\s.-]?\d{4}(?!\w)")
-    ),
+    _Pattern("PHONE", _compile(r"(?<![\w+])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-]?)\d{3}[\s.-]?\d{4}(?!\w)")),
     _Pattern(
         "PHONE",
         _compile(
             r"(?<![\w+])(?:(?:\+|00)34[\s.-]?)?[6-9]\d{2}(?:[\s.-]?\d{3}[\s.-]?\d{3}|[\s.-]?\d{2}[\s.-]?\d{2}[\s.-]?\d{2})(?!\w)"
         ),
     ),
-    _Pattern(
-        "PHONE", _compile(rf"(?<![\w+]){_ES_PREFIX}[89]\d[\s.-]?\d{{3}}[\s.-]?\d{{2}}[\s.-]?\d{{2}}(?!\w)")
-    ),
+    _Pattern("PHONE", _compile(rf"(?<![\w+]){_ES_PREFIX}[89]\d[\s.-]?\d{{3}}[\s.-]?\d{{2}}[\s.-]?\d{{2}}(?!\w)")),
     _Pattern("PHONE", _compile(r"(?<![\w+])\+\d{1,3}[\s.-]?\(?\d{1,4}\)?(?:[\s.-]?\d){5,12}(?!\w)")),
     _Pattern(
         "DATE",
@@ -532,9 +524,7 @@ _PATTERNS: tuple[_Pattern, ...] = (
     _Pattern("DATE", _compile(rf"(?<!\w){_EN_MONTH},?\s+\d{{4}}(?!\w)")),
     _Pattern(
         "DATE",
-        _compile(
-            rf"(?<![\w.])\d{{1,2}}{_ORDINAL}\s+(?i:de)\s+{_ES_MONTH}(?:\s+(?i:de|del)\s+\d{{4}})?(?!\w)"
-        ),
+        _compile(rf"(?<![\w.])\d{{1,2}}{_ORDINAL}\s+(?i:de)\s+{_ES_MONTH}(?:\s+(?i:de|del)\s+\d{{4}})?(?!\w)"),
     ),
     _Pattern("DATE", _compile(rf"(?<!\w){_ES_MONTH}\s+(?i:de|del)\s+\d{{4}}(?!\w)")),
     _Pattern("DATE", _compile(rf"(?<![\w./-])\d{{1,2}}([-/.])(?:{_ROMAN_MONTH})\1\d{{2,4}}(?![\w/-])")),
@@ -869,9 +859,7 @@ def enforce_k_anonymity(
     return frame, rows_generalized, int((~keep).sum()), steps_applied
 
 
-def _generalize_rows(
-    frame: pd.DataFrame, *, rows: pd.Series, column: str, generalize: Callable[[Any], Any]
-) -> bool:
+def _generalize_rows(frame: pd.DataFrame, *, rows: pd.Series, column: str, generalize: Callable[[Any], Any]) -> bool:
     """Apply one generalisation to the selected rows in place; return whether any value changed."""
     before = frame.loc[rows, column]
     after = before.map(generalize)
@@ -957,9 +945,7 @@ def anonymize_records(
     text = _scrub_text_columns(source, report=report)
     dates = pd.DataFrame(index=source.index)
     if date_mode == "shift":
-        dates = _shifted_dates(
-            source, pseudonyms=derived["pseudonym"], ages=derived["age"], key=key, report=report
-        )
+        dates = _shifted_dates(source, pseudonyms=derived["pseudonym"], ages=derived["age"], key=key, report=report)
     report.identifiers_removed = _count_removed(source, date_mode=date_mode)
 
     clinical = source[[column for column in CLINICAL_COLUMNS if column in source.columns]]
@@ -971,8 +957,8 @@ def anonymize_records(
         frame = frame.drop(columns="age")
     _check_columns(frame, quasi_identifiers)
 
-    frame, report.rows_generalized, report.rows_suppressed, report.generalization_steps_applied = (
-        enforce_k_anonymity(frame, k=k, quasi_identifiers=quasi_identifiers, strategy=k_strategy)
+    frame, report.rows_generalized, report.rows_suppressed, report.generalization_steps_applied = enforce_k_anonymity(
+        frame, k=k, quasi_identifiers=quasi_identifiers, strategy=k_strategy
     )
     frame = frame.reset_index(drop=True)
     report.rows_out = len(frame)

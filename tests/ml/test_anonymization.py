@@ -69,7 +69,7 @@ SCRUB_CASES = [
     ("Device IP fe80::1ff:fe23:4567:890a", "fe80::1ff:fe23:4567:890a", "[IP]"),
     ("Insurance policy no. HP-7781234", "HP-7781234", "[ID]"),
     ("Pacemaker serial number PM20394857", "PM20394857", "[ID]"),
-    ("Licence plate 1234 BCD" , "1234", "[ID]"),
+    ("Licence plate 1234 BCD", "1234", "[ID]"),
     # Spanish
     ("Paciente Juan García López acude por fiebre", "García López", "[NAME]"),
     ("Sra. María del Carmen Ruiz refiere cefalea", "María del Carmen Ruiz", "[NAME]"),
@@ -358,7 +358,14 @@ def test_age_from(birth, visit, expected):
 @pytest.mark.parametrize(
     ("age", "expected"),
     [
-        (0, 0), (45, 45), (89, 89), (89.9, 89), (90, "90+"), (104, "90+"), ("95", "90+"), (-1, None),
+        (0, 0),
+        (45, 45),
+        (89, 89),
+        (89.9, 89),
+        (90, "90+"),
+        (104, "90+"),
+        ("95", "90+"),
+        (-1, None),
         (200, None),
     ],
 )
@@ -368,8 +375,19 @@ def test_safe_harbor_age(age, expected):
 
 @pytest.mark.parametrize(
     ("age", "expected"),
-    [(0, "0-4"), (4, "0-4"), (5, "5-14"), (24, "15-24"), (25, "25-44"), (64, "45-64"), (89, "65-89"),
-     (90, "90+"), (101, "90+"), (None, "unknown"), ("abc", "unknown")],
+    [
+        (0, "0-4"),
+        (4, "0-4"),
+        (5, "5-14"),
+        (24, "15-24"),
+        (25, "25-44"),
+        (64, "45-64"),
+        (89, "65-89"),
+        (90, "90+"),
+        (101, "90+"),
+        (None, "unknown"),
+        ("abc", "unknown"),
+    ],
 )
 def test_age_group(age, expected):
     assert age_group(age) == expected
@@ -563,9 +581,7 @@ def test_notes_scrubbing_uses_the_row_s_own_names():
 
 
 def test_source_columns_named_like_derived_ones_do_not_leak_or_duplicate():
-    records = pd.DataFrame(
-        {"patient_id": ["7"], "year": ["1961-07-04"], "pseudonym": ["Jane Roe"], "ward": ["B2"]}
-    )
+    records = pd.DataFrame({"patient_id": ["7"], "year": ["1961-07-04"], "pseudonym": ["Jane Roe"], "ward": ["B2"]})
     anonymized, _ = anonymize_records(records, key=KEY, k=1)
     assert list(anonymized.columns).count("year") == 1
     assert anonymized.loc[0, "pseudonym"] == pseudonymize("7", key=KEY)
@@ -608,9 +624,7 @@ def test_anonymize_records_survives_messy_cells():
 
 
 def test_k_anonymity_and_equivalence_classes():
-    frame = pd.DataFrame(
-        {"sex": ["F", "F", "M", "M", "M", None], "zip3": ["021", "021", "021", "021", "280", None]}
-    )
+    frame = pd.DataFrame({"sex": ["F", "F", "M", "M", "M", None], "zip3": ["021", "021", "021", "021", "280", None]})
     assert k_anonymity(frame, ["sex", "zip3"]) == 1
     classes = equivalence_classes(frame, ["sex", "zip3"])
     assert classes["size"].tolist() == [1, 1, 2, 2]
@@ -625,20 +639,44 @@ def test_k_anonymity_and_equivalence_classes():
 
 INJECTED = [
     # name, phone, email, national id, ssn, mrn, address, date, note template
-    ("Eleanor Vasquez", "(617) 555-0142", "eleanor.v@example.com", "48151623K", "219-09-9999", "MRN 8675309",
-     "44 Winthrop Street", "2023-11-14",
-     "Mrs. Eleanor Vasquez (MRN 8675309, SSN 219-09-9999) lives at 44 Winthrop Street, Cambridge, MA 02139. "
-     "Call (617) 555-0142 or eleanor.v@example.com. Seen 2023-11-14 for fever 39.5 C for 3 days; Vasquez "
-     "also reports dolor de cabeza."),
-    ("Joaquín Sorolla Bastida", "+34 915 55 01 42", "jsorolla@correo.es", "87654321X", "078-05-1120",
-     "NHC 4455667", "Calle Génova 27", "14 de febrero de 2024",
-     "Paciente Joaquín Sorolla Bastida, DNI 87654321X, NHC 4455667, domicilio Calle Génova 27, 28004 Madrid. "
-     "Tel. +34 915 55 01 42, jsorolla@correo.es. Acude el 14 de febrero de 2024 por fiebre; sorolla refiere "
-     "tos. SSN 078-05-1120."),
-    ("Priya Raman", "555.867.5309", "priya_raman@mail.example.org", "Y7654321G", "123-45-6780",
-     "medical record number 99-1234", "1600 Amphitheatre Parkway", "March 5th, 2024",
-     "Ms. Priya Raman, medical record number 99-1234, 1600 Amphitheatre Parkway. Phone 555.867.5309, "
-     "priya_raman@mail.example.org, NIE Y7654321G, SSN 123-45-6780. Onset March 5th, 2024; HbA1c 7.2%."),
+    (
+        "Eleanor Vasquez",
+        "(617) 555-0142",
+        "eleanor.v@example.com",
+        "48151623K",
+        "219-09-9999",
+        "MRN 8675309",
+        "44 Winthrop Street",
+        "2023-11-14",
+        "Mrs. Eleanor Vasquez (MRN 8675309, SSN 219-09-9999) lives at 44 Winthrop Street, Cambridge, MA 02139. "
+        "Call (617) 555-0142 or eleanor.v@example.com. Seen 2023-11-14 for fever 39.5 C for 3 days; Vasquez "
+        "also reports dolor de cabeza.",
+    ),
+    (
+        "Joaquín Sorolla Bastida",
+        "+34 915 55 01 42",
+        "jsorolla@correo.es",
+        "87654321X",
+        "078-05-1120",
+        "NHC 4455667",
+        "Calle Génova 27",
+        "14 de febrero de 2024",
+        "Paciente Joaquín Sorolla Bastida, DNI 87654321X, NHC 4455667, domicilio Calle Génova 27, 28004 Madrid. "
+        "Tel. +34 915 55 01 42, jsorolla@correo.es. Acude el 14 de febrero de 2024 por fiebre; sorolla refiere "
+        "tos. SSN 078-05-1120.",
+    ),
+    (
+        "Priya Raman",
+        "555.867.5309",
+        "priya_raman@mail.example.org",
+        "Y7654321G",
+        "123-45-6780",
+        "medical record number 99-1234",
+        "1600 Amphitheatre Parkway",
+        "March 5th, 2024",
+        "Ms. Priya Raman, medical record number 99-1234, 1600 Amphitheatre Parkway. Phone 555.867.5309, "
+        "priya_raman@mail.example.org, NIE Y7654321G, SSN 123-45-6780. Onset March 5th, 2024; HbA1c 7.2%.",
+    ),
 ]
 
 
@@ -648,10 +686,21 @@ def test_no_injected_identifier_survives_anonymize_records():
         first_name, last_name = name.split(" ", 1)
         rows.append(
             {
-                "patient_id": f"ID-{index}", "name": name, "first_name": first_name, "last_name": last_name,
-                "phone": phone, "email": email, "national_id": national_id, "mrn": mrn, "address": address,
-                "birth_date": "1961-07-04", "visit_date": "2024-02-14", "zip": "02139", "sex": "F",
-                "symptoms": [f"fever since {visit}", "cough"], "notes": note,
+                "patient_id": f"ID-{index}",
+                "name": name,
+                "first_name": first_name,
+                "last_name": last_name,
+                "phone": phone,
+                "email": email,
+                "national_id": national_id,
+                "mrn": mrn,
+                "address": address,
+                "birth_date": "1961-07-04",
+                "visit_date": "2024-02-14",
+                "zip": "02139",
+                "sex": "F",
+                "symptoms": [f"fever since {visit}", "cough"],
+                "notes": note,
             }
         )
     records = pd.DataFrame(rows)
@@ -660,8 +709,19 @@ def test_no_injected_identifier_survives_anonymize_records():
     cells = [str(cell).casefold() for cell in anonymized.astype(str).to_numpy().ravel()]
     haystack = "\n".join(cells)
     for name, phone, email, national_id, ssn, mrn, address, visit, _ in INJECTED:
-        needles = [*name.split(" "), phone, email, national_id, ssn, mrn.split(" ")[-1], address, visit,
-                   "1961-07-04", "2024-02-14", "02139"]
+        needles = [
+            *name.split(" "),
+            phone,
+            email,
+            national_id,
+            ssn,
+            mrn.split(" ")[-1],
+            address,
+            visit,
+            "1961-07-04",
+            "2024-02-14",
+            "02139",
+        ]
         for needle in needles:
             assert needle.casefold() not in haystack, needle
     # The clinical content around the identifiers survives.
