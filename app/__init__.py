@@ -55,7 +55,7 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the ``flask users ...`` and ``flask worker`` commands."""
-    from app.cli import init_app
+    from app.commands import init_app
 
     init_app(app)
 

@@ -1,17 +1,16 @@
-"""Flask commands: ``flask users create|list``, ``flask worker``, ``flask seed-accounts``."""
+"""``flask users create|list`` and ``flask seed-accounts``."""
 
 from __future__ import annotations
 
 import sys
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app import audit
 from app.auth.services import AccountError, create_user
-from app.extensions import db, queue
+from app.extensions import db
 from app.models import ROLES, User
 
 users_cli = AppGroup("users", help="Manage dxflow accounts.")
@@ -57,18 +56,4 @@ def seed_accounts_command(domain: str) -> None:
         click.echo(f"  {role:10} {user.email:28} password: {password}")
 
 
-@click.command("worker")
-@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker_command(burst: bool) -> None:
-    """Run a worker (with RQ's scheduler) on the dxflow queue."""
-    from worker.runner import start_worker
-
-    if queue.inline:
-        raise click.ClickException("RQ_INLINE is set: jobs run inside the web app; no worker is needed.")
-    start_worker(redis=queue.redis, queue_name=current_app.config["RQ_QUEUE"], burst=burst)
-
-
-def init_app(app) -> None:
-    app.cli.add_command(users_cli)
-    app.cli.add_command(seed_accounts_command)
-    app.cli.add_command(worker_command)
+COMMANDS = (users_cli, seed_accounts_command)

@@ -1,0 +1,11 @@
+"""Flask commands, one module per area; each module's ``COMMANDS`` are registered here."""
+
+from app.commands import kb, users, worker
+
+MODULES = (users, worker, kb)
+
+
+def init_app(app) -> None:
+    for module in MODULES:
+        for command in module.COMMANDS:
+            app.cli.add_command(command)
