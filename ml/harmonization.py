@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -129,12 +129,12 @@ def fold_text(text: str) -> str:
 
 
 def is_missing(value: object) -> bool:
-    """Return True for None, NaN and blank strings."""
-    if value is None:
+    """Return True for None, NaN, NaT, pd.NA and blank strings."""
+    if value is None or value is pd.NA or value is pd.NaT:
         return True
-    if isinstance(value, float) and np.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, float) and value != value  # only NaN differs from itself
 
 
 def parse_quantity(value: object) -> tuple[float | None, str | None]:
@@ -264,9 +264,7 @@ def parse_date(value: object, date_format: str | None = None, *, dayfirst: bool 
     if isinstance(value, date):
         return value
     text = str(value).strip()
-    fallbacks = (
-        _DAYFIRST_FORMATS + _MONTHFIRST_FORMATS if dayfirst else _MONTHFIRST_FORMATS + _DAYFIRST_FORMATS
-    )
+    fallbacks = _DAYFIRST_FORMATS + _MONTHFIRST_FORMATS if dayfirst else _MONTHFIRST_FORMATS + _DAYFIRST_FORMATS
     formats = ((date_format,) if date_format else ()) + _DATE_FORMATS + fallbacks
     for candidate in formats:
         try:
@@ -281,13 +279,24 @@ def years_between(start: date, end: date) -> int:
     return end.year - start.year - ((end.month, end.day) < (start.month, start.day))
 
 
-def _numbers_with_units(values: pd.Series, units: pd.Series | None, convert) -> pd.Series:
-    """Apply a unit converter row by row and return a float Series (NaN where it gives None)."""
-    unit_values = units if units is not None else pd.Series(None, index=values.index, dtype=object)
-    converted = [convert(value, unit) for value, unit in zip(values, unit_values, strict=True)]
-    return pd.Series(
-        [np.nan if item is None else item for item in converted], index=values.index, dtype=float
-    )
+def map_cached(convert: Callable[..., object], *columns: Iterable) -> list:
+    """Apply ``convert`` to zipped cells, computing each distinct combination once (cells repeat a lot)."""
+    cache: dict[tuple, object] = {}
+    results = []
+    for key in zip(*columns, strict=True):
+        try:
+            result = cache[key]
+        except KeyError:
+            result = cache[key] = convert(*key)
+        except TypeError:  # an unhashable cell, such as a JSON list
+            result = convert(*key)
+        results.append(result)
+    return results
+
+
+def _floats(values: list, index: pd.Index) -> pd.Series:
+    """Return a float Series with NaN where a converter gave None."""
+    return pd.Series([np.nan if value is None else value for value in values], index=index, dtype=float)
 
 
 def _column(df: pd.DataFrame, name: str) -> pd.Series:
@@ -297,32 +306,36 @@ def _column(df: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(None, index=df.index, dtype=object)
 
 
+def _age_from_dates(birth: object, visit: object) -> float | None:
+    """Return whole years from birth to visit; None for an unreadable date or a birth after the visit."""
+    born, seen = parse_date(birth), parse_date(visit)
+    # A birth after the visit is a data error that validation reports; it gives no age.
+    return float(years_between(born, seen)) if born and seen and born <= seen else None
+
+
 def _age_years(df: pd.DataFrame) -> pd.Series:
     """Return age in years: the age column when parseable, else birth date to visit date."""
-    ages = []
-    for age, birth, visit in zip(
-        _column(df, "age"), _column(df, "birth_date"), _column(df, "visit_date"), strict=True
-    ):
-        number = parse_number(age)
-        if number is None:
-            born, seen = parse_date(birth), parse_date(visit)
-            # A birth after the visit is a data error that validation reports; it gives no age.
-            number = float(years_between(born, seen)) if born and seen and born <= seen else None
-        ages.append(np.nan if number is None else number)
-    return pd.Series(ages, index=df.index, dtype=float)
+    ages = _floats(map_cached(parse_number, _column(df, "age")), df.index)
+    unknown = ages.isna()
+    if unknown.any():
+        derived = map_cached(_age_from_dates, _column(df, "birth_date")[unknown], _column(df, "visit_date")[unknown])
+        ages[unknown] = _floats(derived, ages.index[unknown])
+    return ages
 
 
 def harmonize_units(df: pd.DataFrame) -> pd.DataFrame:
     """Return a copy with temperature_c, weight_kg, height_cm, temperature_band, age_years and age_group."""
     out = df.copy()
-    out["temperature_c"] = _numbers_with_units(
-        _column(df, "temperature"), _column(df, "temperature_unit"), to_celsius
-    )
-    out["weight_kg"] = _numbers_with_units(_column(df, "weight"), _column(df, "weight_unit"), to_kg)
-    out["height_cm"] = _numbers_with_units(_column(df, "height"), _column(df, "height_unit"), to_cm)
-    out["temperature_band"] = [temperature_band(value) for value in out["temperature_c"]]
+    for target, source, convert in (
+        ("temperature_c", "temperature", to_celsius),
+        ("weight_kg", "weight", to_kg),
+        ("height_cm", "height", to_cm),
+    ):
+        converted = map_cached(convert, _column(df, source), _column(df, f"{source}_unit"))
+        out[target] = _floats(converted, df.index)
+    out["temperature_band"] = map_cached(temperature_band, out["temperature_c"])
     out["age_years"] = _age_years(df)
-    out["age_group"] = [age_group(value) for value in out["age_years"]]
+    out["age_group"] = map_cached(age_group, out["age_years"])
     return out
 
 
@@ -424,8 +437,7 @@ def _tokenize(text: str) -> list[tuple[str, int, int]]:
         origin.extend([index] * len(folded))
     folded_text = "".join(folded_chars)
     return [
-        (match.group(), origin[match.start()], origin[match.end() - 1] + 1)
-        for match in _TOKEN.finditer(folded_text)
+        (match.group(), origin[match.start()], origin[match.end() - 1] + 1) for match in _TOKEN.finditer(folded_text)
     ]
 
 
@@ -434,9 +446,7 @@ def _phrase_tokens(phrase: str) -> tuple[str, ...]:
     return tuple(token for token, _, _ in _tokenize(phrase))
 
 
-def _longest_match(
-    tokens: list[str], start: int, phrases: Mapping[tuple[str, ...], object], max_length: int
-) -> int:
+def _longest_match(tokens: list[str], start: int, phrases: Mapping[tuple[str, ...], object], max_length: int) -> int:
     """Return the token length of the longest phrase starting at ``start`` (0 when none)."""
     for length in range(min(max_length, len(tokens) - start), 0, -1):
         if tuple(tokens[start : start + length]) in phrases:
@@ -490,11 +500,7 @@ def extract_mentions(text: str, *, lexicon: Mapping[str, str], lang: str | None 
         return []
     spans = _tokenize(text)
     tokens = [token for token, _, _ in spans]
-    phrases = {
-        _phrase_tokens(phrase): (phrase, hpo_id)
-        for phrase, hpo_id in lexicon.items()
-        if _phrase_tokens(phrase)
-    }
+    phrases = {_phrase_tokens(phrase): (phrase, hpo_id) for phrase, hpo_id in lexicon.items() if _phrase_tokens(phrase)}
     max_length = max(len(phrase) for phrase in phrases)
     mention_starts: dict[int, int] = {}
     position = 0

@@ -25,6 +25,7 @@ from collections.abc import Generator, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
@@ -145,9 +146,7 @@ def sniff_format(filename: str, head_bytes: bytes) -> str:
         return "text"
     if text_start[:1] in (b"[", b"{"):
         return json_kind
-    raise IngestionError(
-        f"{filename}: unknown format. Upload .csv, .tsv, .json, .jsonl, .xlsx or .txt files."
-    )
+    raise IngestionError(f"{filename}: unknown format. Upload .csv, .tsv, .json, .jsonl, .xlsx or .txt files.")
 
 
 def detect_encoding(sample: bytes, *, complete: bool = False, fallback: str | None = None) -> str:
@@ -225,37 +224,38 @@ def neutralise_formula(value: str) -> str:
     return value
 
 
-def _clean_list(values: list) -> list[str]:
+def _clean_text(text: str, report: ReadReport) -> str | None:
+    """Strip a text, turn missing markers into None and neutralise (and count) a formula."""
+    text = text.strip()
+    if len(text) <= 4 and text.casefold() in MISSING_MARKERS:
+        return None
+    if text.startswith(FORMULA_TRIGGERS):
+        neutralised = neutralise_formula(text)
+        report.neutralised_cells += neutralised is not text
+        return neutralised
+    return text
+
+
+def _clean_list(values: list, report: ReadReport) -> list[str]:
     """Clean each element of a list cell and drop the missing ones."""
-    cleaned = []
-    for value in values:
-        text = value.strip() if isinstance(value, str) else _json_scalar_text(value)
-        if text is not None and text.casefold() not in MISSING_MARKERS:
-            cleaned.append(neutralise_formula(text))
-    return cleaned
+    texts = (value if isinstance(value, str) else _json_scalar_text(value) for value in values)
+    return [cleaned for text in texts if text is not None and (cleaned := _clean_text(text, report)) is not None]
 
 
 def _clean_series(series: pd.Series, column: str, first_row: pd.Series, report: ReadReport) -> pd.Series:
     """Strip, blank out missing markers, neutralise formulas and enforce the field size on one column."""
-    series = series.astype(object)
-    stripped = series.str.strip()
-    # Non-text cells (JSON lists) come back as NaN from .str and keep their original value.
-    non_text = stripped.isna() & series.notna()
-    cleaned = stripped.where(~non_text, series)
-    lengths = cleaned.str.len()
-    if lengths.notna().any() and lengths.max() > MAX_FIELD_CHARS:
-        row = first_row[lengths.idxmax()]
-        raise IngestionError(f"Row {row}, column {column!r} is longer than {MAX_FIELD_CHARS:,} characters.")
-    missing = cleaned.str.casefold().isin(MISSING_MARKERS) | cleaned.isna()
-    cleaned = cleaned.where(~missing, None)
-    suspicious = cleaned.str.startswith(FORMULA_TRIGGERS, na=False).astype(bool)
-    if suspicious.any():
-        neutralised = cleaned[suspicious].map(neutralise_formula)
-        report.neutralised_cells += int((neutralised != cleaned[suspicious]).sum())
-        cleaned[suspicious] = neutralised
-    if non_text.any():
-        cleaned[non_text] = cleaned[non_text].map(_clean_list)
-    return cleaned
+    cleaned = []
+    for position, value in enumerate(series.tolist()):
+        if isinstance(value, str):
+            if len(value) > MAX_FIELD_CHARS:
+                row = first_row.iloc[position]
+                raise IngestionError(f"Row {row}, column {column!r} is longer than {MAX_FIELD_CHARS:,} characters.")
+            cleaned.append(_clean_text(value, report))
+        elif isinstance(value, list):
+            cleaned.append(_clean_list(value, report))
+        else:
+            cleaned.append(None if is_missing(value) else value)
+    return pd.Series(cleaned, index=series.index, dtype=object)
 
 
 def _clean_frame(frame: pd.DataFrame, report: ReadReport) -> pd.DataFrame:
@@ -421,9 +421,7 @@ def _records_frame(records: list[Mapping], row_numbers: list[int], report: ReadR
     return _clean_frame(frame, report)
 
 
-def _decode_whole(
-    path: Path, raw: bytes, encoding: str | None, fallback_encoding: str | None
-) -> tuple[str, str]:
+def _decode_whole(path: Path, raw: bytes, encoding: str | None, fallback_encoding: str | None) -> tuple[str, str]:
     """Decode a whole small file strictly, detecting its encoding unless given."""
     encoding = _checked_encoding(encoding or detect_encoding(raw, complete=True, fallback=fallback_encoding))
     try:
@@ -444,9 +442,7 @@ def read_json_chunks(
     """Yield chunks of a JSON array of objects (read whole, so it is limited to ``max_bytes``)."""
     path, report = Path(path), report or ReadReport()
     if path.stat().st_size > max_bytes:
-        raise IngestionError(
-            f"{path.name} is a JSON array over {max_bytes // 2**20} MB; use JSON Lines instead."
-        )
+        raise IngestionError(f"{path.name} is a JSON array over {max_bytes // 2**20} MB; use JSON Lines instead.")
     text, report.encoding = _decode_whole(path, path.read_bytes(), encoding, fallback_encoding)
     report.format = "json"
     try:
@@ -488,9 +484,7 @@ def read_jsonl_chunks(
     with path.open("rb") as handle:
         for line_number, line in enumerate(iter(lambda: handle.readline(max_line_bytes + 1), b""), start=1):
             if len(line) > max_line_bytes:
-                raise IngestionError(
-                    f"{path.name}: line {line_number} is longer than {max_line_bytes:,} bytes."
-                )
+                raise IngestionError(f"{path.name}: line {line_number} is longer than {max_line_bytes:,} bytes.")
             record = _parse_json_line(path.name, line, line_number, encoding)
             if record is None:
                 continue
@@ -530,9 +524,7 @@ def _check_workbook_archive(path: Path) -> None:
             names = set(archive.namelist())
             inflated = sum(member.file_size for member in archive.infolist())
     except (zipfile.BadZipFile, OSError, EOFError) as error:
-        raise IngestionError(
-            f"{path.name} is not a readable .xlsx workbook (corrupt or truncated)."
-        ) from error
+        raise IngestionError(f"{path.name} is not a readable .xlsx workbook (corrupt or truncated).") from error
     if "[Content_Types].xml" not in names:
         raise IngestionError(f"{path.name} is a zip archive, not an Excel workbook.")
     if inflated > MAX_XLSX_UNCOMPRESSED_BYTES:
@@ -568,9 +560,7 @@ def read_xlsx_chunks(
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except _WORKBOOK_ERRORS as error:
-        raise IngestionError(
-            f"{path.name} is not a readable .xlsx workbook (corrupt or truncated)."
-        ) from error
+        raise IngestionError(f"{path.name} is not a readable .xlsx workbook (corrupt or truncated).") from error
     try:
         if sheet is not None and sheet not in workbook.sheetnames:
             raise IngestionError(f"{path.name} has no sheet {sheet!r}; its sheets are {workbook.sheetnames}.")
@@ -579,9 +569,7 @@ def read_xlsx_chunks(
     except IngestionError:
         raise
     except _WORKBOOK_ERRORS as error:
-        raise IngestionError(
-            f"{path.name} is not a readable .xlsx workbook (corrupt or truncated)."
-        ) from error
+        raise IngestionError(f"{path.name} is not a readable .xlsx workbook (corrupt or truncated).") from error
     finally:
         workbook.close()
     if report.rows == 0:
@@ -610,9 +598,7 @@ def _worksheet_chunks(rows: Iterator[tuple], chunksize: int, report: ReadReport)
         yield _worksheet_frame(batch, columns, row_numbers, report)
 
 
-def _worksheet_frame(
-    batch: list[list], columns: list[str], row_numbers: list[int], report: ReadReport
-) -> pd.DataFrame:
+def _worksheet_frame(batch: list[list], columns: list[str], row_numbers: list[int], report: ReadReport) -> pd.DataFrame:
     """Build a cleaned chunk from worksheet rows padded to the header width."""
     width = len(columns)
     frame = pd.DataFrame([row + [None] * (width - len(row)) for row in batch], columns=columns, dtype=object)
@@ -708,6 +694,24 @@ def read_sample(path: str | Path, *, n_rows: int = 100, **options) -> pd.DataFra
 
 AGE_RANGE = (0.0, float(MAX_AGE))
 REQUIRED_CONTENT = ("symptoms", "absent_symptoms", "diagnoses", "notes")
+VALIDATED_COLUMNS = (
+    "row_number",
+    "patient_id",
+    *REQUIRED_CONTENT,
+    "temperature",
+    "temperature_unit",
+    "temperature_c",
+    "weight",
+    "weight_unit",
+    "weight_kg",
+    "height",
+    "height_unit",
+    "height_cm",
+    "age",
+    "age_years",
+    "birth_date",
+    "visit_date",
+)
 
 
 @dataclass(frozen=True)
@@ -717,6 +721,28 @@ class RowError:
     row_number: int | None
     field: str
     reason: str
+
+
+@lru_cache(maxsize=100_000)
+def _text_number(text: str) -> float | None:
+    """Parse a number from text, remembering recent answers (the same values recur row after row)."""
+    return parse_number(text)
+
+
+@lru_cache(maxsize=100_000)
+def _text_date(text: str) -> date | None:
+    """Parse a date from text, remembering recent answers."""
+    return parse_date(text)
+
+
+def _number(value: object) -> float | None:
+    """Return the number in a cell, using the cache for text."""
+    return _text_number(value) if isinstance(value, str) else parse_number(value)
+
+
+def _date(value: object) -> date | None:
+    """Return the date in a cell, using the cache for text."""
+    return _text_date(value) if isinstance(value, str) else parse_date(value)
 
 
 def _has_content(value: object) -> bool:
@@ -731,23 +757,22 @@ def _number_errors(record: Mapping, row: int | None) -> list[RowError]:
     errors = []
     for field in ("temperature", "weight", "height", "age"):
         raw = record.get(field)
-        if not is_missing(raw) and parse_number(raw) is None:
+        if not is_missing(raw) and _number(raw) is None:
             errors.append(RowError(row, field, f"unparseable number {raw!r}"))
     celsius = record.get("temperature_c")
-    if parse_number(record.get("temperature")) is not None:
+    if _number(record.get("temperature")) is not None:
         if is_missing(celsius):
             errors.append(
                 RowError(
                     row,
                     "temperature",
-                    f"temperature {record['temperature']!r} has an unknown "
-                    "unit or lies outside 25–45 °C and 86–113 °F",
+                    f"temperature {record['temperature']!r} has an unknown unit or lies outside 25–45 °C and 86–113 °F",
                 )
             )
         elif not CELSIUS_RANGE[0] <= celsius <= CELSIUS_RANGE[1]:
             errors.append(RowError(row, "temperature", f"temperature {celsius:g} °C is outside 25–45 °C"))
     for field, converted in (("weight", "weight_kg"), ("height", "height_cm")):
-        if parse_number(record.get(field)) is not None and is_missing(record.get(converted)):
+        if _number(record.get(field)) is not None and is_missing(record.get(converted)):
             errors.append(RowError(row, field, f"unknown {field} unit {record.get(field + '_unit')!r}"))
     age = record.get("age_years")
     if not is_missing(age) and not AGE_RANGE[0] <= age <= AGE_RANGE[1]:
@@ -762,7 +787,7 @@ def _date_errors(record: Mapping, row: int | None) -> list[RowError]:
         raw = record.get(field)
         if is_missing(raw):
             continue
-        parsed[field] = parse_date(raw)
+        parsed[field] = _date(raw)
         if parsed[field] is None:
             errors.append(RowError(row, field, f"unparseable date {raw!r}"))
     birth, visit = parsed.get("birth_date"), parsed.get("visit_date")
@@ -788,7 +813,9 @@ def validate_records(df: pd.DataFrame) -> tuple[pd.DataFrame, list[RowError]]:
     harmonised = df if "temperature_c" in df.columns else harmonize_units(df)
     errors: list[RowError] = []
     valid = np.ones(len(harmonised), dtype=bool)
-    for position, record in enumerate(harmonised.to_dict(orient="records")):
+    columns = [column for column in VALIDATED_COLUMNS if column in harmonised.columns]
+    rows = zip(*(harmonised[column].tolist() for column in columns), strict=True)
+    for position, record in enumerate(dict(zip(columns, row, strict=True)) for row in rows):
         problems = record_errors(record)
         if problems:
             valid[position] = False

@@ -24,7 +24,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ml.harmonization import fold_text, harmonize_units, is_missing, normalize_sex, parse_date
+from ml.harmonization import (
+    fold_text,
+    harmonize_units,
+    is_missing,
+    map_cached,
+    normalize_sex,
+    parse_date,
+)
 from ml.ingestion import DEFAULT_CHUNKSIZE, DEFAULT_MAX_BYTES, IngestionError, ReadReport, read_file
 
 CANONICAL_COLUMNS: list[str] = [
@@ -250,14 +257,16 @@ def wide_symptom_columns(profile: SourceProfile, columns: Sequence[str]) -> list
     return [column for column in columns if column not in used]
 
 
+def _iso_date(value: object, date_format: str | None, dayfirst: bool) -> object:
+    """Rewrite a parseable date as ISO text; leave unparseable text for validation to report."""
+    parsed = parse_date(value, date_format, dayfirst=dayfirst)
+    return parsed.isoformat() if parsed else (None if is_missing(value) else value)
+
+
 def _iso_dates(values: pd.Series, date_format: str | None, dayfirst: bool) -> pd.Series:
-    """Rewrite parseable dates as ISO text; leave unparseable text for validation to report."""
-
-    def rewrite(value: object) -> object:
-        parsed = parse_date(value, date_format, dayfirst=dayfirst)
-        return parsed.isoformat() if parsed else (None if is_missing(value) else value)
-
-    return values.map(rewrite)
+    """Rewrite a column of dates as ISO text, parsing each distinct value once."""
+    rewritten = map_cached(lambda value: _iso_date(value, date_format, dayfirst), values)
+    return pd.Series(rewritten, index=values.index, dtype=object)
 
 
 def _check_columns(chunk: pd.DataFrame, profile: SourceProfile) -> None:
@@ -299,9 +308,8 @@ def apply_profile(chunk: pd.DataFrame, profile: SourceProfile) -> pd.DataFrame:
             out[target] = out[target].where(out[target].notna(), fixed)
     for target in DATE_FIELDS:
         out[target] = _iso_dates(out[target], profile.date_format, profile.dayfirst)
-    out["sex"] = out["sex"].map(
-        lambda value: normalize_sex(value, profile.sex_values) or (None if is_missing(value) else value)
-    )
+    sexes = map_cached(lambda value: normalize_sex(value, profile.sex_values) or value, out["sex"])
+    out["sex"] = pd.Series(sexes, dtype=object).where(~out["sex"].isna(), None)
     _apply_symptoms(chunk, profile, out)
     out["diagnoses"] = pd.Series(
         _list_column(

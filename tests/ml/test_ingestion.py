@@ -201,7 +201,9 @@ def test_json_array_with_nested_lists_and_objects(write):
 def test_json_lines_are_chunked_and_numbered_by_line(write):
     lines = [json.dumps({"patient_id": f"R{i}", "hpo_terms": ["HP:0001945", " ", "=x"]}) for i in range(5)]
     path = write("registry.jsonl", "\n".join(lines[:2]) + "\n\n" + "\n".join(lines[2:]) + "\n")
-    chunks = list(read_file(path, chunksize=2))
+    report = ReadReport()
+    chunks = list(read_file(path, chunksize=2, report=report))
+    assert report.neutralised_cells == 5
     assert [len(chunk) for chunk in chunks] == [2, 2, 1]
     frame = pd.concat(chunks, ignore_index=True)
     assert frame["row_number"].tolist() == [1, 2, 4, 5, 6]
@@ -489,9 +491,7 @@ def test_validation_accepts_complete_records(overrides):
 
 
 def test_validation_never_raises_on_odd_values():
-    odd = canonical(
-        patient_id=float("nan"), symptoms=None, temperature=["38"], age=float("inf"), visit_date=7
-    )
+    odd = canonical(patient_id=float("nan"), symptoms=None, temperature=["38"], age=float("inf"), visit_date=7)
     valid, errors = validate_records(pd.DataFrame([odd]))
     assert valid.empty
     assert {error.field for error in errors} >= {"patient_id", "symptoms", "age"}
