@@ -116,9 +116,7 @@ PRESENT_WORDS = frozenset(
         "positiva",
     }
 )
-ABSENT_WORDS = frozenset(
-    {"0", "no", "n", "false", "f", "absent", "ausente", "negative", "negativo", "negativa"}
-)
+ABSENT_WORDS = frozenset({"0", "no", "n", "false", "f", "absent", "ausente", "negative", "negativo", "negativa"})
 MAX_SEVERITY = 10.0
 
 
@@ -218,9 +216,14 @@ def _list_column(
     return [list(dict.fromkeys(items)) for items in rows]
 
 
+def _wide_text(value: object) -> str | None:
+    """Fold a wide symptom cell to lower-case text, without the quote a neutralised "+" or "-" gained."""
+    return None if is_missing(value) else str(value).strip().casefold().lstrip("'")
+
+
 def wide_cell_states(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (present, absent, severity) arrays for one wide symptom column; severity is NaN if none."""
-    text = values.astype(object).where(values.notna(), None).str.strip().str.casefold().str.lstrip("'")
+    text = pd.Series(map_cached(_wide_text, values), index=values.index, dtype=object)
     numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce").to_numpy(dtype=float)
     in_scale = (numbers > 0) & (numbers <= MAX_SEVERITY)
     present = text.isin(PRESENT_WORDS).to_numpy() | in_scale
@@ -242,8 +245,7 @@ def _wide_symptoms(
     if not with_severity:
         return present_lists, absent_lists, [None] * len(chunk)
     severities = [
-        {column: float(level) for column, level in zip(columns, row, strict=True) if not np.isnan(level)}
-        or None
+        {column: float(level) for column, level in zip(columns, row, strict=True) if not np.isnan(level)} or None
         for row in severity
     ]
     return present_lists, absent_lists, severities
@@ -294,9 +296,7 @@ def apply_profile(chunk: pd.DataFrame, profile: SourceProfile) -> pd.DataFrame:
         out["row_number"] = chunk["row_number"]
     else:
         out["row_number"] = pd.Series(np.arange(1, len(chunk) + 1))
-    unit_map = (
-        {profile.temperature_unit_column: "temperature_unit"} if profile.temperature_unit_column else {}
-    )
+    unit_map = {profile.temperature_unit_column: "temperature_unit"} if profile.temperature_unit_column else {}
     for source, target in {**profile.column_map, **unit_map}.items():
         out[target] = _fill(out[target], chunk[source].astype(object))
     for target, fixed in (
@@ -312,9 +312,7 @@ def apply_profile(chunk: pd.DataFrame, profile: SourceProfile) -> pd.DataFrame:
     out["sex"] = pd.Series(sexes, dtype=object).where(~out["sex"].isna(), None)
     _apply_symptoms(chunk, profile, out)
     out["diagnoses"] = pd.Series(
-        _list_column(
-            chunk, profile.diagnosis_columns, profile.diagnosis_delimiter, profile.diagnosis_prefixes
-        ),
+        _list_column(chunk, profile.diagnosis_columns, profile.diagnosis_delimiter, profile.diagnosis_prefixes),
         dtype=object,
     )
     if profile.notes_column:
@@ -333,9 +331,7 @@ def _apply_symptoms(chunk: pd.DataFrame, profile: SourceProfile, out: dict[str, 
         columns = wide_symptom_columns(profile, list(chunk.columns))
         if columns:
             present, wide_absent, severity = _wide_symptoms(chunk, columns, profile.wide_severity)
-            absent = [
-                list(dict.fromkeys(listed + found)) for listed, found in zip(absent, wide_absent, strict=True)
-            ]
+            absent = [list(dict.fromkeys(listed + found)) for listed, found in zip(absent, wide_absent, strict=True)]
     out["symptoms"] = pd.Series(present, dtype=object)
     out["absent_symptoms"] = pd.Series(absent, dtype=object)
     out["severity"] = pd.Series(severity, dtype=object)
@@ -683,9 +679,7 @@ def propose_profile(
         # Notes files carry no id column; by convention each file is named after its patient.
         profile.column_map["note_id"] = "patient_id"
         profile.confidence["note_id"] = 0.5
-    profile.id_columns = [
-        source for source, target in profile.column_map.items() if target in DIRECT_IDENTIFIER_FIELDS
-    ]
+    profile.id_columns = [source for source, target in profile.column_map.items() if target in DIRECT_IDENTIFIER_FIELDS]
     profile.dayfirst = spanish or profile.date_format not in {"%m/%d/%Y"}
     return profile
 

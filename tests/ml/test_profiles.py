@@ -127,10 +127,15 @@ def test_wide_binary_layout():
     assert records["row_number"].tolist() == [2, 3, 4]
 
 
+def test_wide_layout_accepts_numbers_and_odd_cells():
+    chunk = pd.DataFrame({"id": ["S1", "S2"], "fever": [1, 0.0], "rash": [["x"], None]})
+    records = apply_profile(chunk, build(symptom_layout="wide", symptom_columns=["fever", "rash"]))
+    assert records["symptoms"].tolist() == [["fever"], []]
+    assert records["absent_symptoms"].tolist() == [[], ["fever"]]
+
+
 def test_wide_severity_layout():
-    chunk = pd.DataFrame(
-        {"id": ["S1", "S2"], "pain": ["7", "0"], "fatigue": ["10", "11"], "nausea": ["2,5", ""]}
-    )
+    chunk = pd.DataFrame({"id": ["S1", "S2"], "pain": ["7", "0"], "fatigue": ["10", "11"], "nausea": ["2,5", ""]})
     profile = build(
         column_map={"id": "patient_id"},
         symptom_layout="wide",
@@ -497,6 +502,4 @@ def test_clinic_notes_profile(tmp_path):
     path.write_text("Niño de 4 años con fiebre. Niega tos.", encoding="utf-8")
     valid, errors = read_canonical(path, "clinic_notes")
     assert errors == []
-    assert valid[["patient_id", "notes"]].values.tolist() == [
-        ["P000123", "Niño de 4 años con fiebre. Niega tos."]
-    ]
+    assert valid[["patient_id", "notes"]].values.tolist() == [["P000123", "Niño de 4 años con fiebre. Niega tos."]]
