@@ -1,8 +1,8 @@
 """Flask commands, one module per area; each module's ``COMMANDS`` are registered here."""
 
-from app.commands import kb, users, worker
+from app.commands import jobs, kb, users, worker
 
-MODULES = (users, worker, kb)
+MODULES = (users, worker, kb, jobs)
 
 
 def init_app(app) -> None:
