@@ -62,6 +62,8 @@ class Config:
     S3_ENDPOINT_URL: str = ""
     KB_DIR: str = ""
     MAX_CONTENT_LENGTH: int = 64 * 1024 * 1024
+    # argon2-cffi parameter profile; tests use CHEAPEST, which is still Argon2id, to keep the suite fast.
+    PASSWORD_HASH_PROFILE: str = "RFC_9106_LOW_MEMORY"
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_LOCKOUT: timedelta = timedelta(minutes=15)
     SESSION_COOKIE_HTTPONLY: bool = True

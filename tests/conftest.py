@@ -57,6 +57,7 @@ def make_test_config(tmp_path, database_url: str, **overrides) -> Config:
         STORAGE_URL=(tmp_path / "raw").as_uri(),
         KB_DIR=str(tmp_path / "kb"),
         WTF_CSRF_ENABLED=False,
+        PASSWORD_HASH_PROFILE="CHEAPEST",
     )
     settings.update(overrides)
     return Config(**settings)

@@ -110,3 +110,13 @@ def test_admin_deactivates_an_account_and_it_is_audited(client, login, make_user
     db.session.refresh(other)
     assert other.active is False
     assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.target == other.email)) == "user.deactivate"
+
+
+def test_production_hash_parameters_are_rfc_9106_low_memory(make_app):
+    from config import Config
+
+    assert Config().PASSWORD_HASH_PROFILE == "RFC_9106_LOW_MEMORY"
+    with make_app(PASSWORD_HASH_PROFILE=Config().PASSWORD_HASH_PROFILE).app_context():
+        user = User(email="strong@example.org", role="admin")
+        user.set_password(PASSWORD)
+    assert "$m=65536,t=3,p=4$" in user.password_hash and user.check_password(PASSWORD)

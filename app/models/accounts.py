@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -13,7 +15,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 
 ROLES = ("clinician", "admin", "auditor")
-_hasher = PasswordHasher()
+
+
+@cache
+def password_hasher(profile: str) -> PasswordHasher:
+    """Return an Argon2id hasher with the named argon2-cffi parameter profile (e.g. RFC_9106_LOW_MEMORY)."""
+    return PasswordHasher.from_parameters(getattr(profiles, profile))
 
 
 def utcnow() -> datetime:
@@ -36,12 +43,13 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         """Store an Argon2id hash of ``password``."""
-        self.password_hash = _hasher.hash(password)
+        self.password_hash = password_hasher(current_app.config["PASSWORD_HASH_PROFILE"]).hash(password)
 
     def check_password(self, password: str) -> bool:
         """Return whether ``password`` matches the stored hash."""
         try:
-            return _hasher.verify(self.password_hash, password)
+            # The hash carries its own parameters, so any profile verifies it.
+            return password_hasher("RFC_9106_LOW_MEMORY").verify(self.password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
 
