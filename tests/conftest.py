@@ -94,6 +94,7 @@ def make_app(database_url, tmp_path):
     yield make
     for app in apps:
         with app.app_context():
+            queue.rq.empty()  # Jobs a test queued but never ran.
             _empty_tables()
             db.session.remove()
             db.engine.dispose()

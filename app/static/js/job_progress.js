@@ -3,6 +3,7 @@
   const section = document.getElementById("job");
   if (!section || section.dataset.active !== "true") return;
   const field = (name) => section.querySelector(`[data-field="${name}"]`);
+  const labels = JSON.parse(section.dataset.labels || "{}");
   async function poll() {
     let job;
     try {
@@ -13,7 +14,7 @@
       setTimeout(poll, 5000);
       return;
     }
-    field("status").textContent = job.status;
+    field("status").textContent = labels[job.status] || job.status;
     field("status").className = `status ${job.status}`;
     field("progress").value = job.progress;
     field("percent").textContent = `${job.progress}%`;
