@@ -5,5 +5,31 @@ from app.models.accounts import ROLES, User
 from app.models.audit import AuditEvent
 from app.models.jobs import Job, JobStatus
 from app.models.vocabulary import TermStatus, UnmappedTerm
+from app.models.warehouse import (
+    Case,
+    CaseDiagnosis,
+    CaseSymptom,
+    Note,
+    Patient,
+    SourceProfileRecord,
+    Upload,
+    UploadStatus,
+)
 
-__all__ = ["ROLES", "AuditEvent", "Job", "JobStatus", "TermStatus", "UnmappedTerm", "User"]
+__all__ = [
+    "ROLES",
+    "AuditEvent",
+    "Case",
+    "CaseDiagnosis",
+    "CaseSymptom",
+    "Job",
+    "JobStatus",
+    "Note",
+    "Patient",
+    "SourceProfileRecord",
+    "TermStatus",
+    "UnmappedTerm",
+    "Upload",
+    "UploadStatus",
+    "User",
+]
