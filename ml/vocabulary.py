@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Indel
 
 from ml.kb import ROOT_TERM_ID, KnowledgeBase
 
@@ -51,6 +52,9 @@ MAX_QUERY_CHARS = 300
 # letters ("headahce" 87.5, "diarhea" 93.3, "vomitting" 94.1), but not a changed letter in a short word
 # ("rash"/"rush" 75, "fievre"/"fiebre" 83.3), where a slip as often makes another word as a typo.
 FUZZY_ACCEPT = 85.0
+# Between keys of as many words, each word must stay this close to its counterpart: "manchas en la piel" is
+# 90.9 from "marcas en la piel" overall, but "mancha"/"marca" (72.7) is another word, not a typo.
+FUZZY_WORD_ACCEPT = 75.0
 # A typo is accepted only when its best id beats the next id by this much; closer calls go to a human.
 FUZZY_MARGIN = 3.0
 # Below this score a key is not even worth suggesting.
@@ -76,6 +80,9 @@ SOURCE_PREFERENCE = {"ORPHA": 0.1, "OMIM": 0.2, "DECIPHER": 0.3}
 _APOSTROPHES = str.maketrans("", "", "'’`´")
 _NON_WORD = re.compile(r"[\W_]+")
 _COMBINING = re.compile(r"[\u0300-\u036f]")
+# British ae/oe before a consonant is e in American spelling (haemorrhage, oedema, anaemia, oesophagus, faeces);
+# a final -oes/-aes is a plural (toes, does), left alone.
+_BRITISH_DIGRAPH = re.compile(r"[ao]e(?=[b-df-hj-np-tv-z])(?!s\b)")
 _HPO_ID = re.compile(r"^(?:HTTPS?://PURL\.OBOLIBRARY\.ORG/OBO/)?HP[\s:_-]*(\d{1,7})$")
 _OMIM_ID = re.compile(r"^(?:OMIM|MIM)[\s:_#-]*(\d{6})$")
 _ORPHA_ID = re.compile(r"^(?:ORPHA|ORPHANET)[\s:_-]*(\d{1,7})$")
@@ -133,7 +140,8 @@ def _words(text: str) -> list[str]:
     """Return the words of a text with case, accents, apostrophes, punctuation and underscores folded away."""
     if not text.isascii():
         text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
-    return _NON_WORD.sub(" ", text.casefold().translate(_APOSTROPHES)).split()
+    folded = _BRITISH_DIGRAPH.sub("e", text.casefold().translate(_APOSTROPHES))
+    return _NON_WORD.sub(" ", folded).split()
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -142,7 +150,7 @@ def _normalize(text: str) -> str:
 
 
 def normalize_text(raw: object) -> str:
-    """Fold case, accents, apostrophes, punctuation, underscores, whitespace and plurals into a lookup key."""
+    """Fold case, accents, apostrophes, punctuation, underscores, whitespace, plurals and British ae/oe into a key."""
     if not isinstance(raw, str) or len(raw) > MAX_QUERY_CHARS:
         return ""
     return _normalize(raw)
@@ -242,6 +250,16 @@ class _Index:
             key, self.keys_by_length[low:high], scorer=fuzz.ratio, limit=limit, score_cutoff=score_cutoff
         )
         return [(choice, score) for choice, score, _ in found]
+
+
+def _words_alike(key: str, other: str) -> bool:
+    """Return whether two keys of as many words differ only by typos within words, not by a changed word."""
+    words, other_words = key.split(), other.split()
+    if len(words) != len(other_words):
+        # Words split or merged ("head ache") are a slip; a word more or less ("gi hemorrhage") is another term.
+        return Indel.distance("".join(words), "".join(other_words)) <= 1
+    pairs = zip(words, other_words, strict=True)
+    return all(fuzz.ratio(word, other_word) >= FUZZY_WORD_ACCEPT for word, other_word in pairs)
 
 
 def _word_starts(key: str) -> Iterable[int]:
@@ -454,17 +472,18 @@ class Vocabulary:
         """Return the typo match when one id clearly wins, else ``none`` with the closest ids as candidates."""
         if len(key) < FUZZY_MIN_CHARS:
             return Match(query, None, None, "none", 0.0)
-        scored: dict[str, float] = {}
+        scored: dict[str, tuple[float, str]] = {}
         for choice, score in index.closest(key, limit=20, score_cutoff=FUZZY_SUGGEST):
             for entry in _best_entries(index.entries[choice], lang):
-                if entry.id is not None and score > scored.get(entry.id, -1.0):
-                    scored[entry.id] = score
-        ranked = sorted(scored.items(), key=lambda item: (-item[1], item[0]))
-        candidates = tuple((found_id, name(found_id), round(score, 1)) for found_id, score in ranked[:N_CANDIDATES])
-        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        if ranked and ranked[0][1] >= FUZZY_ACCEPT and ranked[0][1] - runner_up >= FUZZY_MARGIN:
-            best_id, best_score = ranked[0]
-            return Match(query, best_id, name(best_id), "fuzzy", round(best_score, 1), candidates)
+                if entry.id is not None and score > scored.get(entry.id, (-1.0, ""))[0]:
+                    scored[entry.id] = (score, choice)
+        ranked = sorted(scored.items(), key=lambda item: (-item[1][0], item[0]))
+        candidates = tuple((found, name(found), round(score, 1)) for found, (score, _) in ranked[:N_CANDIDATES])
+        if ranked:
+            best_id, (best_score, best_key) = ranked[0]
+            runner_up = ranked[1][1][0] if len(ranked) > 1 else 0.0
+            if best_score >= FUZZY_ACCEPT and best_score - runner_up >= FUZZY_MARGIN and _words_alike(key, best_key):
+                return Match(query, best_id, name(best_id), "fuzzy", round(best_score, 1), candidates)
         return Match(query, None, None, "none", 0.0, candidates)
 
     # ------------------------------------------------------------------------------------- autocomplete
