@@ -80,6 +80,8 @@ def test_compose_declares_the_stack(compose):
     for name in APP_SERVICES:
         assert compose["services"][name]["command"][0] in roles
         assert compose["services"][name]["environment"]["DXFLOW_ENV"] == "production"
+        assert compose["services"][name]["env_file"] == ".env"
+        assert compose["services"][name]["environment"]["MINIO_ROOT_PASSWORD"] == ""
     assert compose["services"]["minio-init"]["image"].startswith("minio/mc")
     assert "postgres" in compose["volumes"] and compose["services"]["postgres"]["volumes"][0].startswith("postgres:")
 
