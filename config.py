@@ -61,6 +61,11 @@ class Config:
     STORAGE_URL: str = ""
     S3_ENDPOINT_URL: str = ""
     KB_DIR: str = ""
+    # Ingestion: k-anonymity per upload (k, and "generalize" or "suppress"), rows per chunk, largest file.
+    K_ANONYMITY: int = 5
+    K_ANONYMITY_STRATEGY: str = "generalize"
+    INGEST_CHUNKSIZE: int = 50_000
+    MAX_INGEST_BYTES: int = 500 * 1024 * 1024
     MAX_CONTENT_LENGTH: int = 64 * 1024 * 1024
     # argon2-cffi parameter profile; tests use CHEAPEST, which is still Argon2id, to keep the suite fast.
     PASSWORD_HASH_PROFILE: str = "RFC_9106_LOW_MEMORY"
@@ -94,6 +99,9 @@ class Config:
             STORAGE_URL=os.environ.get("STORAGE_URL") or (instance_dir / "raw").as_uri(),
             S3_ENDPOINT_URL=os.environ.get("S3_ENDPOINT_URL", ""),
             KB_DIR=os.environ.get("KB_DIR") or str(instance_dir / "kb"),
+            K_ANONYMITY=int(os.environ.get("K_ANONYMITY", cls.K_ANONYMITY)),
+            K_ANONYMITY_STRATEGY=os.environ.get("K_ANONYMITY_STRATEGY", cls.K_ANONYMITY_STRATEGY),
+            MAX_INGEST_BYTES=int(os.environ.get("MAX_INGEST_MB", "500")) * 1024 * 1024,
             MAX_CONTENT_LENGTH=int(os.environ.get("MAX_UPLOAD_MB", "64")) * 1024 * 1024,
             SESSION_COOKIE_SECURE=production,
             REMEMBER_COOKIE_SECURE=production,

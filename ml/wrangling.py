@@ -1,0 +1,425 @@
+"""From a raw source file to warehouse rows: read → harmonise → validate → anonymise → map vocabulary.
+
+The pipeline runs in two passes over the file, each in bounded chunks, so memory does not grow with the file:
+
+1. :func:`scan` reads, harmonises and validates every chunk, and keeps only the row errors and the
+   quasi-identifiers (age group, sex, ZIP3, year) of the valid rows. :func:`plan_k_anonymity` then enforces
+   k-anonymity over the **whole upload** at once (a chunk-by-chunk k would suppress far more).
+2. :func:`wrangle` reads the file again and yields :class:`WrangledChunk`\\ s: anonymised case rows carrying the
+   planned quasi-identifiers (suppressed rows dropped), symptoms and diagnoses mapped to HPO and disease ids by
+   a vocabulary, negation-aware symptom mentions found in the scrubbed notes, and the unmapped terms counted.
+
+The vocabulary is any object with ``match_symptom(raw, lang=None)`` and ``match_disease(raw)`` returning a
+match with ``id`` and ``matched`` (``ml.vocabulary.Vocabulary``). Nothing here touches a database or Flask.
+
+Patient identifiers never leave this module: case rows hold the keyed pseudonym only, notes and raw terms are
+scrubbed before they are mapped, and row-error reasons are redacted of the values they quote
+(:func:`redact_reason`).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ml.anonymization import DEFAULT_QUASI_IDENTIFIERS, anonymize_records, enforce_k_anonymity, k_anonymity
+from ml.harmonization import extract_mentions, fold_text, is_missing
+from ml.ingestion import DEFAULT_CHUNKSIZE, DEFAULT_MAX_BYTES, ReadReport, RowError, validate_records
+from ml.profiles import CANONICAL_COLUMNS, SourceProfile, read_with_profile
+
+CASE_COLUMNS = (
+    "row_number",
+    "pseudonym",
+    "sex",
+    "zip3",
+    "year",
+    "age_group",
+    "temperature_c",
+    "temperature_band",
+    "weight_kg",
+    "height_cm",
+)
+SEXES = frozenset({"female", "male", "other"})
+# Canonical columns handed to the anonymiser: everything but the row number and the harmonised measurements,
+# which carry no identifier and are joined back by position (k=1 keeps every row, in order).
+ANONYMIZED_COLUMNS = tuple(column for column in CANONICAL_COLUMNS if column != "row_number")
+QI_SOURCE_COLUMNS = ("patient_id", "birth_date", "visit_date", "age", "sex", "zip")
+MEASURED_COLUMNS = ("temperature_c", "temperature_band", "weight_kg", "height_cm")
+MAX_HPO_ID_CHARS = 16
+MAX_DISEASE_ID_CHARS = 64
+_WORD = re.compile(r"\w+")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Settings and reports
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WrangleSettings:
+    """How to de-identify an upload; ``key`` is ``ml.anonymization.pseudonym_key(PSEUDONYM_KEY)``."""
+
+    key: bytes
+    k: int = 5
+    k_strategy: str = "generalize"
+    quasi_identifiers: tuple[str, ...] = DEFAULT_QUASI_IDENTIFIERS
+    chunksize: int = DEFAULT_CHUNKSIZE
+    max_bytes: int = DEFAULT_MAX_BYTES
+    lang: str | None = None
+
+
+@dataclass
+class StageTimer:
+    """Seconds spent per pipeline stage (read, anonymize, vocabulary, load), summed over chunks."""
+
+    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+    def add(self, stage: str, started: float) -> float:
+        """Add the time since ``started`` to ``stage``; return now."""
+        now = time.perf_counter()
+        self.seconds[stage] += now - started
+        return now
+
+    def to_dict(self) -> dict[str, float]:
+        """Return the timings rounded to milliseconds."""
+        return {stage: round(value, 3) for stage, value in self.seconds.items()}
+
+
+_QUOTED = re.compile(r"""\s*(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
+_DATE = re.compile(r"\s*\d{4}-\d{2}-\d{2}")
+_MEASURE = re.compile(r"\b(temperature|age)\s+-?\d+(?:\.\d+)?(?:e[+-]?\d+)?(?:\s*°C)?\s+(is)\b", re.IGNORECASE)
+
+
+def redact_reason(reason: str) -> str:
+    """Drop the cell values a row-error reason quotes (dates, numbers, texts), keeping why the row failed."""
+    reason = _QUOTED.sub("", reason)
+    reason = _DATE.sub("", reason)
+    return _MEASURE.sub(r"\1 \2", reason)
+
+
+def redacted(errors: Sequence[RowError]) -> list[RowError]:
+    """Return the errors with their reasons redacted, safe to store and show."""
+    return [RowError(error.row_number, error.field, redact_reason(error.reason)) for error in errors]
+
+
+def error_summary(errors: Sequence[RowError], *, examples: int = 20) -> dict:
+    """Summarise (redacted) row errors: counts by field and reason, rows affected, the first few errors."""
+    by_reason = Counter(f"{error.field}: {error.reason}" for error in errors)
+    return {
+        "errors": len(errors),
+        "rows": len({error.row_number for error in errors}),
+        "by_reason": dict(by_reason.most_common()),
+        "first": [
+            {"row_number": error.row_number, "field": error.field, "reason": error.reason}
+            for error in errors[:examples]
+        ],
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pass 1: validate, and plan k-anonymity over the whole upload
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScanResult:
+    """What the first pass found: errors (redacted), rows read, and the valid rows' quasi-identifiers."""
+
+    rows_read: int
+    errors: list[RowError]
+    quasi: pd.DataFrame
+    read_report: ReadReport
+
+    @property
+    def rejected_rows(self) -> set[int]:
+        """Return the row numbers that have at least one error."""
+        return {error.row_number for error in self.errors if error.row_number is not None}
+
+
+def _interned(values: pd.Series) -> pd.Series:
+    """Return text values as shared interned strings (a million rows repeat a few dozen values)."""
+    return values.map(lambda value: sys.intern(value) if isinstance(value, str) else value).astype(object)
+
+
+def quasi_identifiers(valid: pd.DataFrame, settings: WrangleSettings) -> pd.DataFrame:
+    """Return pseudonym and quasi-identifier columns of valid canonical rows, indexed by row number."""
+    columns = [column for column in QI_SOURCE_COLUMNS if column in valid.columns]
+    anonymized, _ = anonymize_records(
+        valid[columns], key=settings.key, k=1, quasi_identifiers=settings.quasi_identifiers
+    )
+    out = anonymized[["pseudonym", *settings.quasi_identifiers]].copy()
+    for column in settings.quasi_identifiers:
+        out[column] = _interned(out[column])
+    out.index = pd.Index(valid["row_number"].astype(int).to_numpy(), name="row_number")
+    return out
+
+
+def scan(path: str | Path, profile: SourceProfile, *, filename: str, settings: WrangleSettings,
+         timer: StageTimer | None = None) -> ScanResult:
+    """Read and validate the whole file (pass 1); raises ``IngestionError`` for an unreadable file."""
+    timer, report = timer or StageTimer(), ReadReport()
+    errors: list[RowError] = []
+    parts: list[pd.DataFrame] = []
+    started = time.perf_counter()
+    chunks = read_with_profile(path, profile, filename=filename, chunksize=settings.chunksize,
+                               max_bytes=settings.max_bytes, report=report)
+    for chunk in chunks:
+        valid, chunk_errors = validate_records(chunk)
+        errors.extend(chunk_errors)
+        started = timer.add("read", started)
+        quasi = quasi_identifiers(valid, settings)
+        unlinkable = quasi["pseudonym"].isna()
+        errors.extend(RowError(int(row), "patient_id", "missing required field") for row in quasi.index[unlinkable])
+        parts.append(quasi.loc[~unlinkable].drop(columns="pseudonym"))
+        started = timer.add("anonymize", started)
+    quasi = pd.concat(parts) if parts else pd.DataFrame(columns=list(settings.quasi_identifiers))
+    errors.sort(key=lambda error: (error.row_number is None, error.row_number or 0))
+    return ScanResult(rows_read=report.rows, errors=redacted(errors), quasi=quasi, read_report=report)
+
+
+@dataclass
+class KAnonymityPlan:
+    """The quasi-identifiers every kept row will carry (indexed by row number) and what it cost."""
+
+    quasi: pd.DataFrame
+    rows_generalized: int
+    rows_suppressed: int
+    steps: list[str]
+    k_achieved: int
+    equivalence_classes: int
+
+    def to_dict(self) -> dict:
+        """Return the plan's figures for the anonymisation report."""
+        return {
+            "rows_generalized": self.rows_generalized,
+            "rows_suppressed": self.rows_suppressed,
+            "generalization_steps_applied": self.steps,
+            "k_achieved": self.k_achieved,
+            "equivalence_classes": self.equivalence_classes,
+        }
+
+
+def plan_k_anonymity(quasi: pd.DataFrame, settings: WrangleSettings) -> KAnonymityPlan:
+    """Generalise or suppress the rows of the whole upload whose equivalence class is smaller than k."""
+    qis = list(settings.quasi_identifiers)
+    frame, generalized, suppressed, steps = enforce_k_anonymity(
+        quasi, k=settings.k, quasi_identifiers=qis, strategy=settings.k_strategy
+    )
+    classes = int(frame[qis].astype("string").fillna("\x00").drop_duplicates().shape[0]) if len(frame) else 0
+    return KAnonymityPlan(frame, generalized, suppressed, steps, k_anonymity(frame, qis) if len(frame) else 0,
+                          classes)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Pass 2: anonymise and map the vocabulary
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WrangledChunk:
+    """Rows ready for the warehouse; symptoms, diagnoses and notes point at cases by position."""
+
+    cases: pd.DataFrame
+    symptoms: list[tuple[int, str, bool, float | None]]
+    diagnoses: list[tuple[int, str, str]]
+    notes: list[tuple[int, str]]
+
+
+class TermMapper:
+    """Map raw symptom and disease texts through a vocabulary, once per distinct text, counting misses."""
+
+    def __init__(self, vocabulary, lexicon: Mapping[str, str] | None = None, *, lang: str | None = None) -> None:
+        self.vocabulary = vocabulary
+        self.lang = lang
+        self.unmapped: dict[str, Counter[str]] = {"symptom": Counter(), "disease": Counter()}
+        self.mapped: Counter[str] = Counter()
+        self._symptoms: dict[str, str | None] = {}
+        self._diseases: dict[str, str | None] = {}
+        self._lexicon_by_word = _index_lexicon(lexicon or {})
+
+    def symptom(self, raw: str) -> str | None:
+        """Return the HPO id of a raw symptom text, or None (counted as unmapped unless known as no symptom)."""
+        if raw not in self._symptoms:
+            self._symptoms[raw] = _matched_id(self.vocabulary.match_symptom(raw, lang=self.lang), MAX_HPO_ID_CHARS)
+        return self._count("symptom", raw, self._symptoms[raw])
+
+    def disease(self, raw: str) -> str | None:
+        """Return the dxflow disease id of a raw diagnosis text or code, or None (counted as unmapped)."""
+        if raw not in self._diseases:
+            self._diseases[raw] = _matched_id(self.vocabulary.match_disease(raw), MAX_DISEASE_ID_CHARS)
+        return self._count("disease", raw, self._diseases[raw])
+
+    def _count(self, kind: str, raw: str, outcome: str | None | bool) -> str | None:
+        """Count a mapped, unmapped or deliberately unmatched (risk factor, ignored) text; return its id."""
+        if outcome is False:
+            self.mapped[f"{kind}_known"] += 1
+            return None
+        self.mapped[kind if outcome else f"{kind}_unmapped"] += 1
+        if outcome is None:
+            self.unmapped[kind][raw] += 1
+        return outcome or None
+
+    def mentions(self, note: str) -> list[tuple[str, bool]]:
+        """Return (HPO id, present) for the lexicon phrases a note mentions, negation-aware (EN/ES)."""
+        lexicon = self._note_lexicon(note)
+        if not lexicon:
+            return []
+        return [(mention.hpo_id, mention.present) for mention in extract_mentions(note, lexicon=lexicon,
+                                                                                  lang=self.lang)]
+
+    def _note_lexicon(self, note: str) -> dict[str, str]:
+        """Return the lexicon entries whose first word occurs in the note (matching all ~1,000 is slow)."""
+        words = set(_WORD.findall(fold_text(note)))
+        lexicon: dict[str, str] = {}
+        for word in words & self._lexicon_by_word.keys():
+            lexicon.update(self._lexicon_by_word[word])
+        return lexicon
+
+    def report(self) -> dict:
+        """Return mapped and unmapped counts, with the most frequent unmapped texts (already scrubbed)."""
+        return {
+            "symptoms_mapped": self.mapped["symptom"],
+            "symptoms_unmapped": self.mapped["symptom_unmapped"],
+            "diseases_mapped": self.mapped["disease"],
+            "diseases_unmapped": self.mapped["disease_unmapped"],
+            "known_not_mapped": self.mapped["symptom_known"] + self.mapped["disease_known"],
+            "unmapped": {kind: dict(counter.most_common(50)) for kind, counter in self.unmapped.items()},
+        }
+
+
+def _matched_id(match, max_chars: int) -> str | None | bool:
+    """Return a match's id; False when the text is known but maps to nothing (risk factor, ignored); else None."""
+    if match is None:
+        return None
+    if match.id:
+        return match.id if len(match.id) <= max_chars else None
+    return False if getattr(match, "method", "none") != "none" else None
+
+
+def _index_lexicon(lexicon: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Group lexicon phrases by their first folded word."""
+    index: dict[str, dict[str, str]] = defaultdict(dict)
+    for phrase, hpo_id in lexicon.items():
+        words = _WORD.findall(fold_text(phrase))
+        if words and hpo_id:
+            index[words[0]][phrase] = hpo_id
+    return dict(index)
+
+
+def disease_code_system(disease_id: str) -> str:
+    """Return the code system of a disease id: ``ICD10``, ``ORPHA``, ``OMIM`` (or ``DXFLOW`` for a bare key)."""
+    prefix, separator, _ = disease_id.partition(":")
+    return prefix.upper()[:16] if separator else "DXFLOW"
+
+
+def _items(value: object) -> list[str]:
+    """Return the non-empty texts of a list cell."""
+    if isinstance(value, list | tuple):
+        return [str(item).strip() for item in value if not is_missing(item) and str(item).strip()]
+    return []
+
+
+def _case_terms(row: dict, position: int, mapper: TermMapper, out: WrangledChunk) -> None:
+    """Map one case's symptoms (present, absent, from its note) and diagnoses into ``out``."""
+    found: dict[str, tuple[bool, float | None]] = {}
+    severity = row.get("severity") if isinstance(row.get("severity"), dict) else {}
+    for raw in _items(row.get("symptoms")):
+        if hpo_id := mapper.symptom(raw):
+            level = severity.get(raw)
+            found[hpo_id] = (True, None if level is None else float(level))
+    for raw in _items(row.get("absent_symptoms")):
+        if (hpo_id := mapper.symptom(raw)) and hpo_id not in found:
+            found[hpo_id] = (False, None)
+    note = row.get("notes")
+    if isinstance(note, str) and note.strip():
+        out.notes.append((position, note))
+        mentioned: dict[str, bool] = {}
+        for hpo_id, present in mapper.mentions(note):
+            mentioned[hpo_id] = mentioned.get(hpo_id, False) or present
+        for hpo_id, present in mentioned.items():
+            found.setdefault(hpo_id, (present, None))
+    out.symptoms.extend((position, hpo_id, present, level) for hpo_id, (present, level) in found.items())
+    diseases = dict.fromkeys(disease_id for raw in _items(row.get("diagnoses")) if (disease_id := mapper.disease(raw)))
+    out.diagnoses.extend((position, disease_id, disease_code_system(disease_id)) for disease_id in diseases)
+
+
+def _case_frame(valid: pd.DataFrame, anonymized: pd.DataFrame, plan: KAnonymityPlan,
+                settings: WrangleSettings) -> pd.DataFrame:
+    """Build the case rows: pseudonym and planned quasi-identifiers, measurements in SI."""
+    row_numbers = valid["row_number"].astype(int).to_numpy()
+    cases = pd.DataFrame({"row_number": row_numbers, "pseudonym": anonymized["pseudonym"].to_numpy()})
+    cases["sex"] = [value if value in SEXES else None for value in anonymized["sex"]]
+    planned = plan.quasi.loc[row_numbers]
+    for column in ("sex", "zip3", "year", "age_group"):
+        if column in settings.quasi_identifiers and column != "sex":
+            cases[column] = planned[column].to_numpy()
+        elif column != "sex":
+            cases[column] = anonymized[column].to_numpy()
+    cases["age_group"] = cases["age_group"].where(cases["age_group"] != "unknown", None)
+    for column in MEASURED_COLUMNS:
+        values = valid[column].to_numpy() if column in valid.columns else np.full(len(valid), None)
+        cases[column] = values
+    cases = cases.astype(object).where(cases.notna(), None)
+    return cases[list(CASE_COLUMNS)]
+
+
+@dataclass
+class AnonymizationTotals:
+    """The per-chunk anonymisation counts summed over the upload."""
+
+    identifiers_removed: Counter[str] = field(default_factory=Counter)
+    placeholders: Counter[str] = field(default_factory=Counter)
+    notes_scrubbed: int = 0
+    other_text_scrubbed: int = 0
+
+    def add(self, report) -> None:
+        """Add one chunk's ``AnonymizationReport``."""
+        self.identifiers_removed.update(report.identifiers_removed)
+        self.placeholders.update(report.placeholders)
+        self.notes_scrubbed += report.notes_scrubbed
+        self.other_text_scrubbed += report.other_text_scrubbed
+
+    def to_dict(self) -> dict:
+        """Return the totals as plain data."""
+        return {
+            "identifiers_removed": dict(self.identifiers_removed),
+            "placeholders": dict(self.placeholders),
+            "notes_scrubbed": self.notes_scrubbed,
+            "other_text_scrubbed": self.other_text_scrubbed,
+        }
+
+
+def wrangle(path: str | Path, profile: SourceProfile, *, filename: str, settings: WrangleSettings,
+            plan: KAnonymityPlan, mapper: TermMapper, totals: AnonymizationTotals | None = None,
+            timer: StageTimer | None = None) -> Iterator[WrangledChunk]:
+    """Yield warehouse-ready chunks of the rows the plan keeps (pass 2); invalid and suppressed rows are skipped."""
+    timer, totals = timer or StageTimer(), totals if totals is not None else AnonymizationTotals()
+    kept = plan.quasi.index
+    started = time.perf_counter()
+    for chunk in read_with_profile(path, profile, filename=filename, chunksize=settings.chunksize,
+                                   max_bytes=settings.max_bytes):
+        valid, _ = validate_records(chunk)
+        valid = valid[valid["row_number"].astype(int).isin(kept)].reset_index(drop=True)
+        started = timer.add("read", started)
+        if valid.empty:
+            continue
+        anonymized, report = anonymize_records(
+            valid[list(ANONYMIZED_COLUMNS)], key=settings.key, k=1, quasi_identifiers=settings.quasi_identifiers
+        )
+        totals.add(report)
+        out = WrangledChunk(cases=_case_frame(valid, anonymized, plan, settings), symptoms=[], diagnoses=[], notes=[])
+        started = timer.add("anonymize", started)
+        columns = ["symptoms", "absent_symptoms", "severity", "diagnoses", "notes"]
+        for position, values in enumerate(zip(*(anonymized[column] for column in columns), strict=True)):
+            _case_terms(dict(zip(columns, values, strict=True)), position, mapper, out)
+        timer.add("vocabulary", started)
+        yield out
+        started = time.perf_counter()  # the consumer's time (loading) is its own stage
