@@ -42,6 +42,7 @@ from app.warehouse.loader import WarehouseLoader
 from ml.ingestion import IngestionError
 from ml.kb import build_kb
 from ml.profiles import SourceProfile
+from tests.ml.test_storage import s3_bucket, s3_endpoint  # noqa: F401 (fixtures: a real S3 server process)
 
 FEVER, COUGH, HEADACHE, DYSPNEA, PRURITUS, RASH = (
     "HP:0001945", "HP:0012735", "HP:0002315", "HP:0002094", "HP:0000989", "HP:0000988")
@@ -451,3 +452,18 @@ def test_flask_ingest_proposes_a_profile_for_an_unknown_file_and_stops_unless_ac
     assert "Saved the proposed profile as 'new_source'" in accepted.output and count(Case) == 2
     case = db.session.scalar(select(Case).order_by(Case.row_number))
     assert symptoms_of(case) == {FEVER: True, COUGH: True} and diagnoses_of(case) == {"ICD10:J11.1"}
+
+
+def test_ingestion_with_the_raw_zone_on_s3(make_app, wh_settings, s3_endpoint, s3_bucket):  # noqa: F811
+    app = make_app(**wh_settings, STORAGE_URL=f"s3://{s3_bucket}/raw", S3_ENDPOINT_URL=s3_endpoint)
+    with app.app_context():
+        [upload] = ingest([("hospital.csv", hospital_csv([*HOSPITAL_ROWS, BAD_ROW]))], quarantine=True)
+        assert upload.status == UploadStatus.LOADED and upload.rows_loaded == 2
+        storage = raw_zone.storage()
+        assert storage.list() == sorted([upload.storage_key, raw_zone.name_key(upload.storage_key),
+                                         f"reports/upload-{upload.id}.csv"])
+        with storage.open(upload.storage_key) as body:
+            assert body.read() == hospital_csv([*HOSPITAL_ROWS, BAD_ROW])
+        assert b"temperature" in validation_report(upload)
+        delete_upload(upload)
+        assert storage.list() == [] and warehouse_empty()
