@@ -1,8 +1,8 @@
 """Flask commands, one module per area; each module's ``COMMANDS`` are registered here."""
 
-from app.commands import ingest, jobs, kb, users, worker
+from app.commands import ingest, jobs, kb, users, vocab, worker
 
-MODULES = (users, worker, kb, jobs, ingest)
+MODULES = (users, worker, kb, jobs, vocab, ingest)
 
 
 def init_app(app) -> None:
