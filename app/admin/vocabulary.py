@@ -2,6 +2,7 @@
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,6 +14,13 @@ from app.models.vocabulary import TERM_KINDS, TermStatus, UnmappedTerm
 from app.vocabulary import ignore_term, map_term, suggestions
 
 PAGE_SIZE = 50
+LABELS = {
+    "symptom": _l("symptom"),
+    "disease": _l("disease"),
+    "pending": _l("pending"),
+    "mapped": _l("mapped"),
+    "ignored": _l("ignored"),
+}
 
 
 @bp.get("/vocabulary")
@@ -71,4 +79,5 @@ def _render_queue():
         statuses=TermStatus.ALL,
         guesses=guesses,
         can_decide=can_decide,
+        labels=LABELS,
     )
