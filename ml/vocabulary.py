@@ -472,19 +472,31 @@ class Vocabulary:
         """Return the typo match when one id clearly wins, else ``none`` with the closest ids as candidates."""
         if len(key) < FUZZY_MIN_CHARS:
             return Match(query, None, None, "none", 0.0)
+        # A first, narrow search decides acceptance (keys below ACCEPT - MARGIN cannot change it) about three
+        # times faster than the wide one, which runs only to collect suggestions for a text left to a human.
+        for cutoff in (FUZZY_ACCEPT - FUZZY_MARGIN, FUZZY_SUGGEST):
+            ranked = self._closest_ids(key, index, lang=lang, score_cutoff=cutoff)
+            candidates = tuple((found, name(found), round(score, 1)) for found, (score, _) in ranked[:N_CANDIDATES])
+            if ranked:
+                best_id, (best_score, best_key) = ranked[0]
+                runner_up = ranked[1][1][0] if len(ranked) > 1 else 0.0
+                if (
+                    best_score >= FUZZY_ACCEPT
+                    and best_score - runner_up >= FUZZY_MARGIN
+                    and _words_alike(key, best_key)
+                ):
+                    return Match(query, best_id, name(best_id), "fuzzy", round(best_score, 1), candidates)
+        return Match(query, None, None, "none", 0.0, candidates)
+
+    @staticmethod
+    def _closest_ids(key: str, index: _Index, *, lang: str | None, score_cutoff: float) -> list:
+        """Return ``[(id, (score, key))]`` for the ids of the keys closest to ``key``, best first."""
         scored: dict[str, tuple[float, str]] = {}
-        for choice, score in index.closest(key, limit=20, score_cutoff=FUZZY_SUGGEST):
+        for choice, score in index.closest(key, limit=20, score_cutoff=score_cutoff):
             for entry in _best_entries(index.entries[choice], lang):
                 if entry.id is not None and score > scored.get(entry.id, (-1.0, ""))[0]:
                     scored[entry.id] = (score, choice)
-        ranked = sorted(scored.items(), key=lambda item: (-item[1][0], item[0]))
-        candidates = tuple((found, name(found), round(score, 1)) for found, (score, _) in ranked[:N_CANDIDATES])
-        if ranked:
-            best_id, (best_score, best_key) = ranked[0]
-            runner_up = ranked[1][1][0] if len(ranked) > 1 else 0.0
-            if best_score >= FUZZY_ACCEPT and best_score - runner_up >= FUZZY_MARGIN and _words_alike(key, best_key):
-                return Match(query, best_id, name(best_id), "fuzzy", round(best_score, 1), candidates)
-        return Match(query, None, None, "none", 0.0, candidates)
+        return sorted(scored.items(), key=lambda item: (-item[1][0], item[0]))
 
     # ------------------------------------------------------------------------------------- autocomplete
 
