@@ -872,7 +872,7 @@ def _spanish_note(rng: random.Random, patient: DemoPatient, present: list[str], 
             rng.choice(
                 (
                     f"Acude por {_join(present, 'y')}.",
-                    f"Refiere {_join(present, 'y')} desde hace {rng.randint(1, 14)} días.",
+                    f"Refiere {_join(present, 'y')} desde hace {rng.randint(2, 14)} días.",
                     f"Presenta {_join(present, 'y')}.",
                 )
             )
@@ -906,7 +906,7 @@ def _english_note(rng: random.Random, patient: DemoPatient, present: list[str], 
             rng.choice(
                 (
                     f"Presents with {_join(present, 'and')}.",
-                    f"Complains of {_join(present, 'and')} for {rng.randint(1, 14)} days.",
+                    f"Complains of {_join(present, 'and')} for {rng.randint(2, 14)} days.",
                     f"Reports {_join(present, 'and')}.",
                 )
             )
@@ -926,7 +926,7 @@ def note_file(
     """Return (file name, text) of a doctor's note and its manifest entry."""
     spanish = patient.language == "es"
     table = lexicons.spanish_notes if spanish else lexicons.english_notes
-    present = _words(rng, patient.present[:6], table, catalogue)
+    present = _words(rng, patient.present, table, catalogue)[:6]
     absent = [pair for pair in _words(rng, patient.absent[:3], table, catalogue) if pair[0] not in dict(present)]
     info = next((catalogue.common_by_id[d] for d in patient.diseases if d in catalogue.common_by_id), None)
     dx = "" if info is None or rng.random() < 0.5 else (info.name_es if spanish else info.name_en)
