@@ -19,6 +19,7 @@ from ml.harmonization import extract_mentions
 from ml.ingestion import ReadReport, read_file, validate_records
 from ml.kb import build_kb, load_kb
 from ml.profiles import BUILTIN_PROFILES, CANONICAL_COLUMNS, apply_profile, read_with_profile
+from ml.vocabulary import Vocabulary
 
 PATIENTS = 300
 SEED = 11
@@ -109,6 +110,20 @@ def test_the_manifest_holds_no_identifier_beyond_note_file_names(generated, mani
     raw_ids = {value for frame in canonical.values() for value in frame["patient_id"]}
     assert not {value for value in raw_ids if value in text}
     assert find_identifiers(text.replace('"', " ")) == []
+
+
+@pytest.mark.parametrize("source,lang", [("hospital_csv", "es"), ("registry_jsonl", None), ("research_xlsx", "en")])
+def test_the_normaliser_maps_written_symptoms_and_diagnoses_back_to_the_manifest(
+    source, lang, canonical, manifest, knowledge
+):
+    vocabulary = Vocabulary.build(knowledge)
+    # Risk-factor columns (family_history, ...) are exposures the generator sets apart from the findings.
+    risk_factors = {term for term, hpo_id in lexicon("lexicon_en.csv").items() if not hpo_id}
+    for row, truth in zip(canonical[source].itertuples(), manifest["records"][source], strict=True):
+        texts = [text for text in row.symptoms if text not in risk_factors]
+        symptoms = {vocabulary.match_symptom(text, lang=lang).id for text in texts}
+        assert symptoms == set(truth["present"]), row.row_number
+        assert {vocabulary.match_disease(text).id for text in row.diagnoses} == set(truth["diagnoses"])
 
 
 # ------------------------------------------------------------------------------------------ hospital CSV
