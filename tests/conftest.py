@@ -129,8 +129,8 @@ def client(app):
 
 
 @pytest.fixture
-def make_user(app):
-    """Create an account with ``role`` (and the shared test password)."""
+def make_user(make_app):
+    """Create an account with ``role`` (and the shared test password) in the active app context's database."""
 
     def make(role: str = "clinician", email: str | None = None, **fields) -> User:
         user = User(email=email or f"{role}-{uuid.uuid4().hex[:6]}@example.org", role=role, **fields)
@@ -158,8 +158,8 @@ def login(client, make_user):
 
 
 @pytest.fixture
-def run_worker(app):
-    """Run a real RQ SimpleWorker in burst mode over this app's queue."""
+def run_worker():
+    """Run a real RQ SimpleWorker in burst mode over the queue of the app whose context is active."""
 
     def work() -> None:
         worker = SimpleWorker([queue.rq], connection=queue.redis)

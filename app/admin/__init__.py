@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from app.admin import routes, vocabulary  # noqa: E402,F401
+from app.admin import routes, uploads, vocabulary  # noqa: E402,F401

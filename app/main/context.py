@@ -16,6 +16,7 @@ NAVIGATION = [
     ("admin.audit_log", _l("Audit log"), ("admin", "auditor")),
     ("jobs.index", _l("Jobs"), ("admin", "auditor")),
     ("admin.vocabulary", _l("Vocabulary"), ("admin", "auditor")),
+    ("admin.uploads", _l("Uploads"), ("admin", "auditor")),
 ]
 
 

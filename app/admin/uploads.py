@@ -1,0 +1,170 @@
+"""Upload pages: send files from a source, follow their ingestion, read the reports, delete an upload;
+and the source profiles that map each source's columns onto dxflow's canonical record."""
+
+import json
+import tempfile
+from pathlib import Path
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app import audit
+from app.admin import bp
+from app.admin.upload_forms import DeleteForm, ProfileForm, ProposeProfileForm, UploadForm
+from app.auth.session import role_required
+from app.extensions import db
+from app.models import SourceProfileRecord, Upload
+from app.warehouse import raw_zone
+from app.warehouse.profiles import ProfileError, list_profiles, profile_names, save_profile
+from app.warehouse.service import (
+    UploadRefused,
+    create_upload,
+    delete_upload,
+    propose_profile_for,
+    upload_report,
+    validation_report,
+)
+from ml.ingestion import IngestionError, safe_filename
+
+PAGE_SIZE = 50
+
+
+@bp.route("/uploads", methods=["GET", "POST"])
+@role_required("admin", "auditor")
+def uploads():
+    form = _upload_form()
+    if request.method == "POST":
+        if current_user.role != "admin":
+            abort(403)
+        if not form.validate_on_submit():
+            return _render_uploads(form), 400
+        try:
+            created = create_upload(form.files.data, form.source.data, form.profile.data, current_user,
+                                    quarantine=form.quarantine.data)
+        except UploadRefused as error:
+            flash(str(error), "error")
+            return _render_uploads(form), 400
+        flash(_("%(n)s file(s) received; ingestion has started.", n=len(created)), "info")
+        target = url_for("admin.upload_detail", upload_id=created[0].id) if len(created) == 1 else url_for(
+            "admin.uploads")
+        return redirect(target)
+    return _render_uploads(form)
+
+
+@bp.get("/uploads/<int:upload_id>")
+@role_required("admin", "auditor")
+def upload_detail(upload_id: int):
+    upload = db.get_or_404(Upload, upload_id)
+    return render_template("admin/upload_detail.html", upload=upload, report=upload_report(upload),
+                           delete_form=DeleteForm())
+
+
+@bp.get("/uploads/<int:upload_id>/validation.csv")
+@role_required("admin", "auditor")
+def upload_validation_report(upload_id: int):
+    content = validation_report(db.get_or_404(Upload, upload_id))
+    if content is None:
+        abort(404)
+    return Response(content, mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=upload-{upload_id}-validation.csv"})
+
+
+@bp.get("/uploads/<int:upload_id>/raw")
+@role_required("admin")
+def upload_raw(upload_id: int):
+    """Send the file as received (it holds patient identifiers: admins only, and audited)."""
+    upload = db.get_or_404(Upload, upload_id)
+    backend = raw_zone.storage()
+    if not backend.exists(upload.storage_key):
+        abort(404)
+    audit.record("upload.raw_download", target=f"upload:{upload.id}")
+    with backend.open(upload.storage_key) as handle:
+        content = handle.read()
+    name = safe_filename(raw_zone.original_name(upload.storage_key, upload.filename))
+    return Response(content, mimetype="application/octet-stream",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@bp.post("/uploads/<int:upload_id>/delete")
+@role_required("admin")
+def upload_delete(upload_id: int):
+    upload = db.get_or_404(Upload, upload_id)
+    if not DeleteForm().validate_on_submit():
+        abort(400)
+    try:
+        counts = delete_upload(upload, user=current_user)
+    except UploadRefused as error:
+        flash(str(error), "error")
+        return redirect(url_for("admin.upload_detail", upload_id=upload_id))
+    flash(_("Upload %(id)s deleted with its %(cases)s cases.", id=upload_id, cases=counts["cases"]), "info")
+    return redirect(url_for("admin.uploads"))
+
+
+@bp.get("/profiles")
+@role_required("admin", "auditor")
+def profiles():
+    return render_template("admin/profiles.html", profiles=list_profiles(), propose_form=ProposeProfileForm())
+
+
+@bp.route("/profiles/<name>", methods=["GET", "POST"])
+@role_required("admin", "auditor")
+def profile_edit(name: str):
+    record = db.session.scalar(select(SourceProfileRecord).where(SourceProfileRecord.name == name))
+    form = ProfileForm()
+    if request.method == "GET":
+        if record is None:
+            abort(404)
+        form.profile_json.data = json.dumps(record.profile, indent=2, ensure_ascii=False)
+        return render_template("admin/profile_edit.html", name=name, form=form, record=record)
+    if current_user.role != "admin":
+        abort(403)
+    if not form.validate_on_submit():
+        return render_template("admin/profile_edit.html", name=name, form=form, record=record), 400
+    try:
+        save_profile({**form.parsed, "name": name}, user=current_user)
+    except ProfileError as error:
+        form.profile_json.errors.append(str(error))
+        return render_template("admin/profile_edit.html", name=name, form=form, record=record), 400
+    flash(_("Profile %(name)s saved.", name=name), "info")
+    return redirect(url_for("admin.profiles"))
+
+
+@bp.post("/profiles/propose")
+@role_required("admin")
+def profile_propose():
+    """Guess a profile from a sample file's columns and values; the admin reviews it before saving."""
+    form = ProposeProfileForm()
+    if not form.validate_on_submit():
+        return render_template("admin/profiles.html", profiles=list_profiles(), propose_form=form), 400
+    try:
+        proposal = _propose(form.sample.data, name=form.name.data.strip())
+    except IngestionError as error:
+        form.sample.errors.append(str(error))
+        return render_template("admin/profiles.html", profiles=list_profiles(), propose_form=form), 400
+    edit_form = ProfileForm(formdata=None)
+    edit_form.profile_json.data = json.dumps(proposal.to_dict(), indent=2, ensure_ascii=False)
+    return render_template("admin/profile_edit.html", name=proposal.name, form=edit_form, record=None,
+                           confidence=getattr(proposal, "confidence", {}))
+
+
+def _propose(sample, *, name: str):
+    """Write the sample to a private temporary file (it may hold identifiers) and propose from it."""
+    filename = safe_filename(sample.filename or "sample")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / filename
+        sample.save(path)
+        return propose_profile_for(path, filename, name=name)
+
+
+def _upload_form() -> UploadForm:
+    form = UploadForm()
+    form.profile.choices = profile_names()
+    return form
+
+
+def _render_uploads(form: UploadForm):
+    page = request.args.get("page", 1, type=int)
+    uploads = db.paginate(select(Upload).order_by(Upload.id.desc()), page=page, per_page=PAGE_SIZE, error_out=False)
+    return render_template("admin/uploads.html", form=form, uploads=uploads)
