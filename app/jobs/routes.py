@@ -1,6 +1,8 @@
 """Job pages: list, detail (with a progress bar polling /api/v1/jobs/<id>), cancel, retry, result download."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from pathlib import PurePosixPath
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -9,6 +11,7 @@ from app.auth.session import role_required
 from app.extensions import db
 from app.jobs import bp, service
 from app.models import Job
+from app.warehouse.raw_zone import storage
 
 PAGE_SIZE = 50
 
@@ -58,8 +61,13 @@ def retry(job_id: int):
 @bp.get("/<int:job_id>/download")
 @role_required("admin", "auditor")
 def download(job_id: int):
+    """Send the file a job wrote to the shared store (``exports/…``; never the raw zone's patient files)."""
     job = db.get_or_404(Job, job_id)
-    relative = (job.result or {}).get("file")
-    if not relative:
+    key = (job.result or {}).get("file") or ""
+    backend = storage()
+    if not key.startswith("exports/") or not backend.exists(key):
         abort(404)
-    return send_from_directory(current_app.instance_path, relative, as_attachment=True)
+    with backend.open(key) as handle:
+        content = handle.read()
+    return Response(content, mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={PurePosixPath(key).name}"})
