@@ -24,6 +24,12 @@ class JobCanceled(Exception):
     """An admin cancelled the job while it ran."""
 
 
+def use_app(app) -> None:
+    """Make ``app`` the one job entry points use when no context is active (a worker sets it before forking)."""
+    global _app
+    _app = app
+
+
 @contextmanager
 def app_context():
     """Yield inside an app context: the caller's, or one built once per worker process."""
