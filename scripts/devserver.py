@@ -60,11 +60,31 @@ def ensure_redis(env: dict, processes: list) -> None:
     print(f"dxflow: started a private Redis on port {PRIVATE_REDIS_PORT} (data in {data_dir}).")
 
 
+DEMO_SOURCES = (  # (file or folder in the demo output, source name, built-in profile)
+    ("hospital_records.csv", "Hospital clinical records", "hospital_csv"),
+    ("rare_disease_registry.jsonl", "Rare-disease registry", "registry_jsonl"),
+    ("research_database.xlsx", "Research database", "research_xlsx"),
+    ("notes", "Clinic notes", "clinic_notes"),
+)
+
+
 def prepare(env: dict) -> None:
-    """Migrate, seed accounts; later stages (knowledge base, demo data, first model) hook in here."""
+    """Migrate, seed accounts, build the knowledge base, and queue the demo data on the first run."""
     flask("db", "upgrade", env=env)
     print("dxflow: accounts (passwords are shown only when they are created):")
     flask("seed-accounts", env=env)
+    if not (INSTANCE / "kb" / "current").exists() and not env.get("KB_DIR"):
+        flask("kb", "build", env=env)
+    demo_dir = INSTANCE / "demo"
+    if not (demo_dir / "manifest.json").exists():
+        patients = env.get("DEMO_PATIENTS", "20000")
+        print(f"dxflow: generating demo data for {patients} patients and queueing its ingestion.")
+        flask("demo", "generate", "--out", str(demo_dir), "--patients", patients, "--seed", "0", env=env)
+        wait = ["--wait"] if env.get("RQ_INLINE") == "1" else []
+        for name, source, profile in DEMO_SOURCES:
+            path = demo_dir / name
+            files = sorted(str(p) for p in path.glob("*.txt")) if path.is_dir() else [str(path)]
+            flask("ingest", "load", *files, "--source", source, "--profile", profile, *wait, env=env)
 
 
 def serve(env: dict, processes: list) -> None:
@@ -80,6 +100,8 @@ def serve(env: dict, processes: list) -> None:
 
 def stop(processes: list) -> None:
     """Stop every process this script started, newest first (the web app and worker before Redis)."""
+    for signum in (signal.SIGINT, signal.SIGTERM):  # A second Ctrl-C must not leave orphans behind.
+        signal.signal(signum, signal.SIG_IGN)
     for process in reversed(processes):
         if process.poll() is None:
             process.terminate()
