@@ -276,12 +276,14 @@ class TermMapper:
                                                                                   lang=self.lang)]
 
     def _note_lexicon(self, note: str) -> dict[str, str]:
-        """Return the lexicon entries whose first word occurs in the note (matching all ~1,000 is slow)."""
+        """Return the lexicon entries whose every word occurs in the note (matching all ~1,000 is slow)."""
         words = set(_WORD.findall(fold_text(note)))
-        lexicon: dict[str, str] = {}
-        for word in words & self._lexicon_by_word.keys():
-            lexicon.update(self._lexicon_by_word[word])
-        return lexicon
+        return {
+            phrase: hpo_id
+            for word in words & self._lexicon_by_word.keys()
+            for phrase, (phrase_words, hpo_id) in self._lexicon_by_word[word].items()
+            if phrase_words <= words
+        }
 
     def report(self) -> dict:
         """Return mapped and unmapped counts, with the most frequent unmapped texts (already scrubbed)."""
@@ -304,13 +306,13 @@ def _matched_id(match, max_chars: int) -> str | None | bool:
     return False if getattr(match, "method", "none") != "none" else None
 
 
-def _index_lexicon(lexicon: Mapping[str, str]) -> dict[str, dict[str, str]]:
-    """Group lexicon phrases by their first folded word."""
-    index: dict[str, dict[str, str]] = defaultdict(dict)
+def _index_lexicon(lexicon: Mapping[str, str]) -> dict[str, dict[str, tuple[frozenset[str], str]]]:
+    """Group lexicon phrases (with their set of folded words) by their first folded word."""
+    index: dict[str, dict[str, tuple[frozenset[str], str]]] = defaultdict(dict)
     for phrase, hpo_id in lexicon.items():
         words = _WORD.findall(fold_text(phrase))
         if words and hpo_id:
-            index[words[0]][phrase] = hpo_id
+            index[words[0]][phrase] = (frozenset(words), hpo_id)
     return dict(index)
 
 
