@@ -193,8 +193,9 @@ class KAnonymityPlan:
     rows_generalized: int
     rows_suppressed: int
     steps: list[str]
-    k_achieved: int
+    k_achieved: int  # over the rows that have quasi-identifiers
     equivalence_classes: int
+    rows_without_quasi_identifiers: int = 0
 
     def to_dict(self) -> dict:
         """Return the plan's figures for the anonymisation report."""
@@ -204,18 +205,38 @@ class KAnonymityPlan:
             "generalization_steps_applied": self.steps,
             "k_achieved": self.k_achieved,
             "equivalence_classes": self.equivalence_classes,
+            "rows_without_quasi_identifiers": self.rows_without_quasi_identifiers,
         }
 
 
+# Values that say nothing about a person: a row holding only these cannot be singled out by its quasi-identifiers.
+UNINFORMATIVE_QI_VALUES = frozenset({"unknown", "*"})
+
+
+def _uninformative(quasi: pd.DataFrame, qis: Sequence[str]) -> pd.Series:
+    """Return True for rows whose every quasi-identifier is missing or a wildcard."""
+    if not qis:
+        return pd.Series(True, index=quasi.index)
+    blank = [quasi[column].isna() | quasi[column].isin(UNINFORMATIVE_QI_VALUES) for column in qis]
+    return pd.concat(blank, axis=1).all(axis=1)
+
+
 def plan_k_anonymity(quasi: pd.DataFrame, settings: WrangleSettings) -> KAnonymityPlan:
-    """Generalise or suppress the rows of the whole upload whose equivalence class is smaller than k."""
+    """Generalise or suppress the rows of the whole upload whose equivalence class is smaller than k.
+
+    Rows without any quasi-identifier value (a clinic note gives none: no age, sex, ZIP or date) are kept as
+    they are: they are indistinguishable from one another and from anyone, so a one-note upload is not
+    suppressed for being alone in its class.
+    """
     qis = list(settings.quasi_identifiers)
+    exempt = _uninformative(quasi, qis)
     frame, generalized, suppressed, steps = enforce_k_anonymity(
-        quasi, k=settings.k, quasi_identifiers=qis, strategy=settings.k_strategy
+        quasi.loc[~exempt], k=settings.k, quasi_identifiers=qis, strategy=settings.k_strategy
     )
     classes = int(frame[qis].astype("string").fillna("\x00").drop_duplicates().shape[0]) if len(frame) else 0
-    return KAnonymityPlan(frame, generalized, suppressed, steps, k_anonymity(frame, qis) if len(frame) else 0,
-                          classes)
+    k_achieved = k_anonymity(frame, qis) if len(frame) else 0
+    frame = pd.concat([frame, quasi.loc[exempt]]) if exempt.any() else frame
+    return KAnonymityPlan(frame, generalized, suppressed, steps, k_achieved, classes, int(exempt.sum()))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -308,6 +308,13 @@ def test_k_anonymity_is_enforced_over_the_whole_upload_not_per_chunk(make_app, w
         assert upload.rows_loaded == 4 and anonymization["rows_suppressed"] == 1 and anonymization["k_achieved"] == 4
 
 
+def test_a_single_note_has_no_quasi_identifiers_and_is_not_suppressed_for_being_alone(make_app, wh_settings):
+    with make_app(**{**wh_settings, "K_ANONYMITY": 5}).app_context():
+        [upload] = ingest([("P-0009.txt", NOTE_TEXT.encode("utf-8"))], source="clinic", profile="clinic_notes")
+        assert upload.rows_loaded == 1
+        assert upload_report(upload)["anonymization"]["rows_without_quasi_identifiers"] == 1
+
+
 def test_deleting_an_upload_removes_its_rows_its_lonely_patients_and_its_raw_file(wh, admin):
     [hospital] = ingest([("hospital.csv", hospital_csv())])
     [registry] = ingest([("registry.jsonl", registry_jsonl())], source="registry", profile="registry_jsonl")

@@ -41,3 +41,10 @@ def test_k_anonymity_is_planned_over_the_whole_upload():
 def test_disease_code_systems():
     assert [disease_code_system(code) for code in ("ICD10:K21.9", "ORPHA:558", "OMIM:154700", "dengue")] == [
         "ICD10", "ORPHA", "OMIM", "DXFLOW"]
+
+
+def test_rows_without_any_quasi_identifier_are_not_suppressed_for_being_alone():
+    quasi = pd.DataFrame({"age_group": ["unknown", "25-44"], "sex": [None, "male"], "zip3": [None, "280"],
+                          "year": [None, "2024"]}, index=pd.Index([1, 2], name="row_number"))
+    plan = plan_k_anonymity(quasi, WrangleSettings(key=b"k" * 32, k=5))
+    assert list(plan.quasi.index) == [1] and plan.rows_suppressed == 1
