@@ -342,7 +342,6 @@ def _ingest(upload: Upload, progress, timer: StageTimer) -> dict:
     }
     db.session.commit()
     _queue_unmapped(mapper, upload.source)
-    progress(100, "Loaded")
     log.info("upload %s loaded: %s cases", upload.id, counts["cases"])
     return {
         "upload_id": upload.id,
@@ -366,9 +365,13 @@ def _queue_unmapped(mapper: TermMapper, source: str) -> None:
     """Send the (scrubbed) texts nothing matched to the vocabulary review queue."""
     from app.vocabulary import record_unmapped_counts
 
-    for kind, counts in mapper.unmapped.items():
-        if counts:
-            record_unmapped_counts(kind, counts, source=source)
+    try:
+        for kind, counts in mapper.unmapped.items():
+            if counts:
+                record_unmapped_counts(kind, counts, source=source)
+    except Exception as error:  # the upload is loaded; a review queue hiccup must not mark it failed
+        db.session.rollback()
+        log.warning("unmapped terms of source %r not queued: %s", source, type(error).__name__)
 
 
 def _load(upload: Upload, chunks, progress, timer: StageTimer, *, kept: int) -> dict:
@@ -467,9 +470,18 @@ def validation_report(upload: Upload) -> bytes | None:
         return handle.read()
 
 
+def _job_active(upload: Upload) -> bool:
+    """Return True when the upload's ingest job may still be running (a dead worker's job is not)."""
+    from app.jobs.service import sync_with_rq
+    from app.models import Job
+
+    job = db.session.get(Job, upload.job_id) if upload.job_id else None
+    return job is not None and sync_with_rq(job).is_active
+
+
 def delete_upload(upload: Upload, *, user=None) -> dict:
     """Delete an upload and everything it loaded (and patients left without cases, and its raw file); audited."""
-    if upload.status in (UploadStatus.QUEUED, UploadStatus.RUNNING):
+    if upload.status in (UploadStatus.QUEUED, UploadStatus.RUNNING) and _job_active(upload):
         raise UploadRefused(f"Upload #{upload.id} is {upload.status}; cancel its job before deleting it.")
     upload_id, storage_key, report_key = upload.id, upload.storage_key, upload.report_key
     counts = {}
