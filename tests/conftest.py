@@ -10,6 +10,7 @@ Environment: ``DXFLOW_TEST_PG_URL`` (server URL, default ``postgresql+psycopg://
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import uuid
@@ -17,6 +18,7 @@ import uuid
 import psycopg
 import pytest
 from flask_migrate import upgrade
+from redis.exceptions import RedisError
 from rq import SimpleWorker
 from sqlalchemy import text
 
@@ -94,7 +96,8 @@ def make_app(database_url, tmp_path):
     yield make
     for app in apps:
         with app.app_context():
-            queue.rq.empty()  # Jobs a test queued but never ran.
+            with contextlib.suppress(RedisError):  # Jobs a test queued but never ran (Redis may be stopped).
+                queue.rq.empty()
             _empty_tables()
             db.session.remove()
             db.engine.dispose()
@@ -129,8 +132,8 @@ def client(app):
 
 
 @pytest.fixture
-def make_user(make_app):
-    """Create an account with ``role`` (and the shared test password) in the active app context's database."""
+def make_user(app):
+    """Create an account with ``role`` (and the shared test password)."""
 
     def make(role: str = "clinician", email: str | None = None, **fields) -> User:
         user = User(email=email or f"{role}-{uuid.uuid4().hex[:6]}@example.org", role=role, **fields)

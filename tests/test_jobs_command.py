@@ -1,12 +1,11 @@
 """``flask jobs launch``: a job launched from a shell runs in the worker like one launched from a page."""
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Job, JobStatus
+from app.warehouse.raw_zone import storage
 from worker import registry
 
 
@@ -25,7 +24,8 @@ def test_launched_job_is_queued_audited_and_run_by_the_worker(app, run_worker):
     run_worker()
     db.session.refresh(job)
     assert job.status == JobStatus.FINISHED and job.result["rows"] == 1
-    assert (Path(app.instance_path) / job.result["file"]).read_text().count("job.launch") == 1
+    with storage().open(job.result["file"]) as export:
+        assert export.read().decode().count("job.launch") == 1
 
 
 def test_wait_prints_the_outcome_and_fails_when_the_job_failed(make_app, monkeypatch):
@@ -36,8 +36,8 @@ def test_wait_prints_the_outcome_and_fails_when_the_job_failed(make_app, monkeyp
     assert finished.exit_code == 0, finished.output
     with app.app_context():
         job = db.session.scalar(select(Job))
+        assert storage().exists(job.result["file"])
     assert f'Job {job.id} finished: {{"file": "{job.result["file"]}"' in finished.output
-    assert (Path(app.instance_path) / job.result["file"]).is_file()
     failed = runner.invoke(args=["jobs", "launch", "explode", "--arg", "message=disk full", "--wait", "20"])
     assert failed.exit_code == 1 and "failed" in failed.output and "disk full" in failed.output
 

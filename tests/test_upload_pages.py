@@ -3,12 +3,13 @@ and source profiles proposed from a sample and edited."""
 
 import io
 import json
+import uuid
 
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, Case, SourceProfileRecord, Upload, UploadStatus
+from app.models import AuditEvent, Case, SourceProfileRecord, Upload, UploadStatus, User
 from tests.conftest import PASSWORD
 from tests.kb_build import session_kb_dir
 from tests.test_warehouse import hospital_csv, registry_jsonl
@@ -23,9 +24,12 @@ def site(make_app, tmp_path_factory):
         yield app
 
 
-def login_as(app, make_user, role: str):
+def login_as(app, role: str):
     client = app.test_client()
-    user = make_user(role)
+    user = User(email=f"{role}-{uuid.uuid4().hex[:6]}@example.org", role=role)
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    db.session.commit()
     assert client.post("/auth/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
     return client
 
@@ -37,8 +41,8 @@ def upload(client, files, *, source="Hospital", profile="hospital_csv", quaranti
     return client.post("/admin/uploads", data=data, content_type="multipart/form-data")
 
 
-def test_admin_uploads_two_files_and_a_real_worker_ingests_both(site, make_user, run_worker):
-    client = login_as(site, make_user, "admin")
+def test_admin_uploads_two_files_and_a_real_worker_ingests_both(site, run_worker):
+    client = login_as(site, "admin")
     response = upload(client, [("a.csv", hospital_csv()), ("b.csv", hospital_csv(rows=[hospital_csv().decode(
         "latin-1").splitlines()[1].replace("P-0001", "P-0009")]))])
     assert response.status_code == 302 and response.headers["Location"] == "/admin/uploads"
@@ -52,8 +56,8 @@ def test_admin_uploads_two_files_and_a_real_worker_ingests_both(site, make_user,
     assert "a.csv" in listing and "b.csv" in listing
 
 
-def test_upload_detail_shows_the_reports_and_the_validation_csv_names_rows_not_values(site, make_user, run_worker):
-    client = login_as(site, make_user, "admin")
+def test_upload_detail_shows_the_reports_and_the_validation_csv_names_rows_not_values(site, run_worker):
+    client = login_as(site, "admin")
     bad_row = hospital_csv().decode("latin-1").splitlines()[1].replace("38,6;C", "58,6;C")
     response = upload(client, [("q.csv", hospital_csv(rows=[bad_row, *hospital_csv().decode("latin-1")
                                                              .splitlines()[2:]]))], quarantine=True)
@@ -67,8 +71,8 @@ def test_upload_detail_shows_the_reports_and_the_validation_csv_names_rows_not_v
     assert "temperature" in report.text and "58" not in report.text and "José" not in report.text
 
 
-def test_refused_upload_says_why_and_stores_nothing(site, make_user):
-    client = login_as(site, make_user, "admin")
+def test_refused_upload_says_why_and_stores_nothing(site):
+    client = login_as(site, "admin")
     upload(client, [("a.csv", hospital_csv())])
     again = upload(client, [("copy.csv", hospital_csv())])
     assert again.status_code == 400 and "already" in again.text
@@ -78,11 +82,11 @@ def test_refused_upload_says_why_and_stores_nothing(site, make_user):
     assert db.session.scalar(select(func.count(Upload.id))) == 1
 
 
-def test_auditor_reads_uploads_but_cannot_upload_delete_or_reach_raw_files(site, make_user, run_worker):
-    admin = login_as(site, make_user, "admin")
+def test_auditor_reads_uploads_but_cannot_upload_delete_or_reach_raw_files(site, run_worker):
+    admin = login_as(site, "admin")
     upload(admin, [("r.jsonl", registry_jsonl())], source="Registry", profile="registry_jsonl")
     upload_id = db.session.scalar(select(Upload.id))
-    auditor = login_as(site, make_user, "auditor")
+    auditor = login_as(site, "auditor")
     assert auditor.get("/admin/uploads").status_code == 200
     assert auditor.get(f"/admin/uploads/{upload_id}").status_code == 200
     assert auditor.get(f"/admin/uploads/{upload_id}/raw").status_code == 403
@@ -94,8 +98,8 @@ def test_auditor_reads_uploads_but_cannot_upload_delete_or_reach_raw_files(site,
     assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.action == "upload.raw_download"))
 
 
-def test_admin_deletes_an_upload_and_its_cases(site, make_user, run_worker):
-    client = login_as(site, make_user, "admin")
+def test_admin_deletes_an_upload_and_its_cases(site, run_worker):
+    client = login_as(site, "admin")
     upload(client, [("a.csv", hospital_csv())])
     run_worker()
     upload_id = db.session.scalar(select(Upload.id))
@@ -106,8 +110,8 @@ def test_admin_deletes_an_upload_and_its_cases(site, make_user, run_worker):
     assert db.session.get(Upload, upload_id) is None
 
 
-def test_propose_a_profile_from_a_sample_then_save_it_edited(site, make_user):
-    client = login_as(site, make_user, "admin")
+def test_propose_a_profile_from_a_sample_then_save_it_edited(site):
+    client = login_as(site, "admin")
     sample = b"case_id,sex,age,fever,cough,diagnosis\n1,F,34,1,0,J11.1\n2,M,51,0,1,K21.9\n"
     proposed = client.post("/admin/profiles/propose", data={"name": "clinic_b", "sample": (io.BytesIO(sample),
                            "sample.csv")}, content_type="multipart/form-data")
@@ -126,14 +130,14 @@ def test_propose_a_profile_from_a_sample_then_save_it_edited(site, make_user):
     ("[1, 2]", "A profile is a JSON object"),
     ('{"symptom_layout": "diagonal"}', "Invalid source profile"),
 ])
-def test_invalid_profile_edits_are_refused_with_a_message(site, make_user, body, message):
-    client = login_as(site, make_user, "admin")
+def test_invalid_profile_edits_are_refused_with_a_message(site, body, message):
+    client = login_as(site, "admin")
     response = client.post("/admin/profiles/hospital_csv", data={"profile_json": body})
     assert response.status_code == 400 and message in response.text
 
 
-def test_unreadable_sample_gets_a_clear_message(site, make_user):
-    client = login_as(site, make_user, "admin")
+def test_unreadable_sample_gets_a_clear_message(site):
+    client = login_as(site, "admin")
     response = client.post("/admin/profiles/propose", data={"name": "x", "sample": (io.BytesIO(b""), "empty.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 400 and "empty" in response.text.lower()
