@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ml.anonymization import DIRECT_IDENTIFIER_COLUMNS
 from ml.harmonization import (
     fold_text,
     harmonize_units,
@@ -72,27 +73,8 @@ CANONICAL_COLUMNS: list[str] = [
 ]
 STRUCTURED_FIELDS = frozenset({"row_number", "symptoms", "absent_symptoms", "severity", "diagnoses", "notes"})
 SCALAR_FIELDS = tuple(column for column in CANONICAL_COLUMNS if column not in STRUCTURED_FIELDS)
-DIRECT_IDENTIFIER_FIELDS = frozenset(
-    {
-        "patient_id",
-        "name",
-        "first_name",
-        "last_name",
-        "address",
-        "phone",
-        "fax",
-        "email",
-        "national_id",
-        "mrn",
-        "health_plan_id",
-        "account_number",
-        "license_number",
-        "vehicle_id",
-        "device_id",
-        "url",
-        "ip_address",
-    }
-)
+# The fields a proposal lists as the source's identifier columns; ml.anonymization decides what is dropped.
+DIRECT_IDENTIFIER_FIELDS = frozenset(DIRECT_IDENTIFIER_COLUMNS) - {"zip"}
 DATE_FIELDS = ("birth_date", "visit_date")
 SYMPTOM_LAYOUTS = ("none", "long", "wide")
 # Columns a reader adds itself (``ml.ingestion``); never symptoms.
