@@ -463,7 +463,10 @@ def _negated_positions(tokens: list[str], mention_starts: dict[int, int], lang: 
     negated: set[int] = set()
     position = 0
     while position < len(tokens):
-        cue_length = 0 if position in mention_starts else _longest_match(tokens, position, cues, max_cue)
+        if position in mention_starts:  # a cue word inside a phrase ("tos no productiva") is not a cue
+            position += mention_starts[position]
+            continue
+        cue_length = _longest_match(tokens, position, cues, max_cue)
         if not cue_length:
             position += 1
             continue

@@ -218,6 +218,8 @@ LEXICON = {
     "erupción cutánea": "HP:0000988",
     "dolor de cabeza": "HP:0002315",
     "neumonia": "HP:0002090",
+    "tos no productiva": "HP:0031245",
+    "opresion en el pecho": "HP:0031352",
 }
 
 
@@ -262,6 +264,9 @@ def test_negation_english(text, expected):
         ),
         ("Tos: negativa. Fiebre ausente.", {"tos": False, "fiebre": False}),
         ("Comió una tostada", {}),
+        # "no" inside a lexicon phrase is part of the phrase, not a negation of what follows
+        ("Presenta tos no productiva y opresión en el pecho.", {"tos no productiva": True,
+                                                                "opresion en el pecho": True}),
     ],
 )
 def test_negation_spanish(text, expected):
