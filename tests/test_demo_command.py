@@ -1,20 +1,15 @@
 """``flask demo generate`` writes the four demo sources and the manifest, and says clearly when it cannot."""
 
 import json
-from pathlib import Path
 
 import pytest
 
-from ml.kb import build_kb
-
-COMMON_CSV = Path(__file__).resolve().parents[1] / "data" / "common_diseases.csv"
+from tests.kb_build import session_kb_dir
 
 
 @pytest.fixture(scope="session")
 def kb_dir(tmp_path_factory):
-    out_dir = tmp_path_factory.mktemp("demo-kb")
-    build_kb(out_dir=out_dir, common_csv=COMMON_CSV)
-    return out_dir
+    return session_kb_dir(tmp_path_factory)
 
 
 def test_demo_generate_writes_four_sources_and_reports_their_counts(app, kb_dir, tmp_path):

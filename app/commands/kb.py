@@ -13,7 +13,6 @@ from flask.cli import AppGroup
 from ml.kb import build_kb, kb_info, load_kb
 
 kb_cli = AppGroup("kb", help="Build and inspect the knowledge base.")
-COMMON_DISEASES_CSV = Path(__file__).resolve().parents[2] / "data" / "common_diseases.csv"
 
 
 @kb_cli.command("build")
@@ -22,7 +21,7 @@ def build_command(out_dir: Path | None) -> None:
     """Build a versioned knowledge-base artifact from hp.obo, phenotype.hpoa and the common-disease catalogue."""
     out_dir = out_dir or Path(current_app.config["KB_DIR"])
     started = time.perf_counter()
-    build_dir = build_kb(out_dir=out_dir, common_csv=COMMON_DISEASES_CSV)
+    build_dir = build_kb(out_dir=out_dir)  # with data/common_diseases.csv
     click.echo(f"Built {build_dir} in {time.perf_counter() - started:.1f} s.")
 
 

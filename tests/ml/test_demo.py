@@ -17,9 +17,10 @@ from ml import demo
 from ml.anonymization import dni_checksum_ok, find_identifiers, normalize_patient_id
 from ml.harmonization import extract_mentions
 from ml.ingestion import ReadReport, read_file, validate_records
-from ml.kb import build_kb, load_kb
+from ml.kb import load_kb
 from ml.profiles import BUILTIN_PROFILES, CANONICAL_COLUMNS, apply_profile, read_with_profile
 from ml.vocabulary import Vocabulary
+from tests.kb_build import session_kb_dir
 
 PATIENTS = 300
 SEED = 11
@@ -35,9 +36,7 @@ def lexicon(name: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def knowledge(tmp_path_factory):
-    out_dir = tmp_path_factory.mktemp("kb")
-    build_kb(out_dir=out_dir, common_csv=DATA_DIR / "common_diseases.csv")
-    return load_kb(out_dir)
+    return load_kb(session_kb_dir(tmp_path_factory))
 
 
 @pytest.fixture(scope="module")
