@@ -12,7 +12,7 @@ import logging
 import pytest
 from openpyxl import Workbook
 from rq import SimpleWorker
-from sqlalchemy import JSON, String, Text, func, select
+from sqlalchemy import JSON, String, Text, func, select, text
 
 from app.extensions import db, queue
 from app.models import (
@@ -38,7 +38,7 @@ from app.warehouse import (
     upload_report,
     validation_report,
 )
-from app.warehouse.loader import WarehouseLoader
+from app.warehouse.loader import WAREHOUSE_LOCK, LoadRefused, WarehouseLoader
 from ml.ingestion import IngestionError
 from ml.kb import build_kb
 from ml.profiles import SourceProfile
@@ -332,6 +332,31 @@ def test_deleting_an_upload_removes_its_rows_its_lonely_patients_and_its_raw_fil
     result = wh.test_cli_runner().invoke(args=["ingest", "delete", str(registry.id)])
     assert result.exit_code == 0 and "2 cases" in result.output
     assert warehouse_empty() and count(Upload) == 0
+
+
+def test_deletion_waits_for_loads_in_progress_so_no_case_loses_its_patient(wh, admin):
+    [hospital] = ingest([("hospital.csv", hospital_csv())])
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: a load in progress blocks deletion by itself")
+    with db.engine.connect() as loading:  # a load in progress holds the warehouse lock shared
+        loading.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": WAREHOUSE_LOCK})
+        with pytest.raises(UploadRefused, match="being loaded"):
+            delete_upload(hospital, user=admin)
+        loading.rollback()
+    assert count(Case) == 2 and count(Patient) == 2 and db.session.get(Upload, hospital.id) is not None
+    assert delete_upload(db.session.get(Upload, hospital.id), user=admin)["cases"] == 2
+    assert warehouse_empty()
+
+
+def test_a_load_into_an_upload_deleted_meanwhile_loads_nothing(wh):
+    [upload] = create_upload([("hospital.csv", io.BytesIO(hospital_csv()))], "hospital", "hospital_csv",
+                             enqueue=False)
+    loader_upload_id = upload.id
+    db.session.delete(upload)
+    db.session.commit()
+    with db.engine.connect() as connection, pytest.raises(LoadRefused):
+        WarehouseLoader(connection, upload_id=loader_upload_id, source="hospital")._prepare()
+    assert warehouse_empty()
 
 
 # ---------------------------------------------------------------------------------------------------------

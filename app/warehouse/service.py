@@ -31,14 +31,14 @@ from pathlib import Path, PurePath
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, exists, func, select, text
 
 from app import audit
 from app.extensions import db
 from app.models import Case, CaseDiagnosis, CaseSymptom, Note, Patient, Upload, UploadStatus
 from app.models.accounts import utcnow
 from app.warehouse import raw_zone
-from app.warehouse.loader import WarehouseLoader
+from app.warehouse.loader import WAREHOUSE_LOCK, WarehouseLoader
 from app.warehouse.profiles import ProfileError, get_profile
 from ml.anonymization import pseudonym_key
 from ml.ingestion import (
@@ -479,11 +479,26 @@ def _job_active(upload: Upload) -> bool:
     return job is not None and sync_with_rq(job).is_active
 
 
+def _lock_out_loads() -> None:
+    """Take the warehouse lock exclusively for this transaction (PostgreSQL), or refuse while a load runs.
+
+    Cases reference patients and uploads without foreign keys (migration 0004): a load in progress holds the
+    lock shared, so waiting for it here guarantees that no patient it references is deleted as an orphan.
+    SQLite serialises writers, which gives the same guarantee.
+    """
+    if db.engine.dialect.name != "postgresql":
+        return
+    if not db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": WAREHOUSE_LOCK}):
+        db.session.rollback()
+        raise UploadRefused("Another upload is being loaded into the warehouse; delete this one when it has finished.")
+
+
 def delete_upload(upload: Upload, *, user=None) -> dict:
     """Delete an upload and everything it loaded (and patients left without cases, and its raw file); audited."""
     if upload.status in (UploadStatus.QUEUED, UploadStatus.RUNNING) and _job_active(upload):
         raise UploadRefused(f"Upload #{upload.id} is {upload.status}; cancel its job before deleting it.")
     upload_id, storage_key, report_key = upload.id, upload.storage_key, upload.report_key
+    _lock_out_loads()
     counts = {}
     cases_of_upload = select(Case.id).where(Case.upload_id == upload_id)
     for model in (Note, CaseDiagnosis, CaseSymptom):  # through their case: case_id is indexed, upload_id is not
