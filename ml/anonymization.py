@@ -632,7 +632,53 @@ def find_identifiers(text: Any, *, known_names: Iterable[Any] = ()) -> list[tupl
 def scrub_text(text: Any, *, known_names: Iterable[Any] = ()) -> ScrubResult:
     """Replace identifiers in free text by typed placeholders such as [NAME] and count them by type."""
     text = _as_text(text)
-    found = find_identifiers(text, known_names=known_names)
+    return _replace_spans(text, find_identifiers(text, known_names=known_names))
+
+
+class CachedScrubber:
+    """``scrub_text`` for many cells: the same result, with the work that does not depend on the row done once.
+
+    Pattern matches depend on the text alone, so they are found once per distinct text (symptom and diagnosis
+    lists repeat heavily); own-name tokens depend on the row's names alone, so they are split once per distinct
+    set of names. Each cell still gets its own names searched for, in the cached folded text.
+    """
+
+    def __init__(self) -> None:
+        self._texts: dict[str, tuple[str, list[tuple[str, int, int]], str, ScrubResult]] = {}
+        self._tokens: dict[tuple, tuple[str, ...]] = {}
+
+    def scrub(self, value: Any, *, known_names: Sequence[Any] = ()) -> ScrubResult:
+        """Return ``scrub_text(value, known_names=known_names)``."""
+        entry = self._texts.get(value) if isinstance(value, str) else None
+        if entry is None:
+            text = _as_text(value)
+            spans = _pattern_spans(text) if text else []
+            entry = (text, spans, _fold(text), _replace_spans(text, _merge_spans(spans)))
+            if isinstance(value, str):
+                self._texts[value] = entry
+        text, spans, folded, result = entry
+        tokens = self._name_tokens(known_names)
+        names = _known_name_spans(text, tokens, folded) if tokens and text else []
+        return _replace_spans(text, _merge_spans([*spans, *names])) if names else result
+
+    def _name_tokens(self, names: Sequence[Any]) -> tuple[str, ...]:
+        """Return known_name_tokens(names), once per distinct set of names."""
+        if not names:
+            return ()
+        try:
+            key = tuple(names)
+            tokens = self._tokens.get(key)
+        except TypeError:  # an unhashable name cell
+            return known_name_tokens(names)
+        if tokens is None:
+            tokens = self._tokens[key] = known_name_tokens(names)
+        return tokens
+
+
+def _replace_spans(text: str, found: list[tuple[str, tuple[int, int]]]) -> ScrubResult:
+    """Replace each found span by its typed placeholder, counting them by type."""
+    if not found:
+        return ScrubResult(text=text, counts={})
     pieces, cursor = [], 0
     for kind, (start, end) in found:
         pieces.extend((text[cursor:start], f"[{kind}]"))
@@ -658,12 +704,12 @@ def _pattern_spans(text: str) -> list[tuple[str, int, int]]:
     return spans
 
 
-def _known_name_spans(text: str, tokens: Sequence[str]) -> list[tuple[str, int, int]]:
+def _known_name_spans(text: str, tokens: Sequence[str], folded: str | None = None) -> list[tuple[str, int, int]]:
     """Find the patient's own name tokens as whole words anywhere, ignoring case and accents."""
     if not tokens:
         return []
     # Plain substring search: compiling a regex per patient would cost more than the scan itself.
-    folded, spans = _fold(text), []
+    folded, spans = _fold(text) if folded is None else folded, []
     for token in tokens:
         start = folded.find(token)
         # Short names double as words ("Al", "Luz", "Mar", "Paz"): those must be capitalised to match.
@@ -971,19 +1017,43 @@ def _derive_quasi_identifiers(source: pd.DataFrame, *, key: bytes) -> pd.DataFra
     """Build pseudonym, Safe-Harbor age, age_group, visit year and zip3 columns."""
     birth, visit = _column(source, "birth_date"), _column(source, "visit_date")
     reported_age = _column(source, "age").map(clean_age)
-    computed_age = pd.Series([age_from(b, v) for b, v in zip(birth, visit, strict=True)], index=source.index)
+    # Patients, birth dates and visit dates repeat across rows: each distinct value is parsed (or hashed) once.
+    age_at = _once_per_value(lambda pair: age_from(*pair))
+    computed_age = pd.Series([age_at((b, v)) for b, v in zip(birth, visit, strict=True)], index=source.index)
     age = reported_age.where(reported_age.notna(), computed_age)
-    years = visit.map(lambda value: generalize_date(value, mode="year"))
+    years = visit.map(_once_per_value(lambda value: generalize_date(value, mode="year")))
     return pd.DataFrame(
         {
-            "pseudonym": _column(source, "patient_id").map(lambda value: _pseudonym_or_none(value, key=key)),
+            "pseudonym": _column(source, "patient_id").map(
+                _once_per_value(lambda value: _pseudonym_or_none(value, key=key))),
             "age": pd.array([_top_coded_age(value) for value in age], dtype="Int64"),
             "age_group": age.map(age_group),
             "year": years.map(lambda year: None if year is None else str(year)).astype(object),
-            "zip3": _column(source, "zip").map(zip3).astype(object),
+            "zip3": _column(source, "zip").map(_once_per_value(zip3)).astype(object),
         },
         index=source.index,
     )
+
+
+def _once_per_value(compute: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Return ``compute`` remembering its result per distinct value (a pure function of one hashable value).
+
+    Values are keyed with their type, so 1, 1.0 and True stay apart; unhashable values are computed each time.
+    """
+    results: dict[Any, Any] = {}
+
+    def once(value: Any) -> Any:
+        try:
+            cache_key = (type(value), value) if not isinstance(value, tuple) else tuple((type(item), item)
+                                                                                          for item in value)
+            return results[cache_key]
+        except KeyError:
+            result = results[cache_key] = compute(value)
+            return result
+        except TypeError:
+            return compute(value)
+
+    return once
 
 
 def _top_coded_age(age: Any) -> int | None:
@@ -1009,6 +1079,7 @@ def _scrub_text_columns(source: pd.DataFrame, *, report: AnonymizationReport) ->
     """Scrub notes, text lists and any unrecognised column, counting what was replaced."""
     names = _row_names(source)
     placeholders: Counter[str] = Counter()
+    scrubber = CachedScrubber()
     # Derived column names are reserved: a source column called "year" or "pseudonym" is not carried over.
     known = {*DIRECT_IDENTIFIER_COLUMNS, *DATE_COLUMNS, *CLINICAL_COLUMNS, *DERIVED_COLUMNS}
     scrubbed = {}
@@ -1017,9 +1088,10 @@ def _scrub_text_columns(source: pd.DataFrame, *, report: AnonymizationReport) ->
             continue
         values, changed = [], 0
         for cell, row_names in zip(source[column], names, strict=True):
-            value, counts = _scrub_cell(cell, known_names=row_names)
-            placeholders.update(counts)
-            changed += bool(counts)
+            value, counts = _scrub_cell(cell, known_names=row_names, scrub=scrubber.scrub)
+            if counts:
+                placeholders.update(counts)
+                changed += 1
             values.append(value)
         scrubbed[column] = pd.Series(values, index=source.index, dtype=object)
         if column == "notes":
@@ -1030,23 +1102,28 @@ def _scrub_text_columns(source: pd.DataFrame, *, report: AnonymizationReport) ->
     return pd.DataFrame(scrubbed, index=source.index)
 
 
-def _scrub_cell(cell: Any, *, known_names: Sequence[Any]) -> tuple[Any, Counter[str]]:
+def _scrub_cell(cell: Any, *, known_names: Sequence[Any],
+                scrub: Callable[..., ScrubResult] = scrub_text) -> tuple[Any, dict[str, int]]:
     """Scrub a string, every item of a list, or the text form of any other non-missing value."""
+    if isinstance(cell, str):
+        result = scrub(cell, known_names=known_names)
+        return result.text, result.counts
     if isinstance(cell, list | tuple):
         counts: Counter[str] = Counter()
         items = []
         for item in cell:
-            value, item_counts = _scrub_cell(item, known_names=known_names)
-            counts.update(item_counts)
+            value, item_counts = _scrub_cell(item, known_names=known_names, scrub=scrub)
+            if item_counts:
+                counts.update(item_counts)
             items.append(value)
         return items, counts
     if _is_missing(cell) or isinstance(cell, bool):
-        return cell, Counter()
-    result = scrub_text(cell, known_names=known_names)
-    if not result.counts and not isinstance(cell, str):
+        return cell, {}
+    result = scrub(cell, known_names=known_names)
+    if not result.counts:
         # Numbers, dates and other objects keep their type unless their text form holds an identifier.
-        return cell, Counter()
-    return result.text, Counter(result.counts)
+        return cell, {}
+    return result.text, result.counts
 
 
 def _shifted_dates(
@@ -1076,7 +1153,9 @@ def _count_removed(source: pd.DataFrame, *, date_mode: str) -> dict[str, int]:
     counts = {}
     for column in dropped:
         if column in source.columns:
-            count = int(source[column].map(lambda value: not _is_blank(value)).sum())
+            values = source[column]
+            count = sum(1 for value in values[values.notna()]
+                        if (value.strip() != "" if isinstance(value, str) else not _is_blank(value)))
             if count:
                 counts[column] = count
     return counts

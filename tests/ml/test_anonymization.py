@@ -12,6 +12,7 @@ from ml.anonymization import (
     DIRECT_IDENTIFIER_COLUMNS,
     PLACEHOLDER_TYPES,
     RESTRICTED_ZIP3,
+    CachedScrubber,
     age_from,
     age_group,
     anonymize_records,
@@ -732,3 +733,23 @@ def test_no_injected_identifier_survives_anonymize_records():
     assert report.placeholders["NAME"] >= 5
     expected_start = "Ms. [NAME], medical record number [MRN], [ADDRESS]. Phone [PHONE]"
     assert anonymized["notes"][2].startswith(expected_start)
+
+
+def test_the_cached_scrubber_gives_each_cell_what_scrub_text_gives_it():
+    scrubber = CachedScrubber()
+    cells = [
+        ("Refiere fiebre y tos", ["Ana", "Gil"]),
+        ("Refiere fiebre y tos", ["Ana", "Gil"]),
+        ("Ana refiere fiebre; Gil la acompaña. Tel 612 345 678", ["Ana", "Gil"]),
+        ("Ana refiere fiebre; Gil la acompaña. Tel 612 345 678", ["Luz", "Mar"]),  # same text, other patient
+        ("Ana refiere fiebre; Gil la acompaña. Tel 612 345 678", []),
+        ("dolor de garganta", ["Garganta"]),
+        ("dolor de garganta", ["José"]),
+        ("", ["José"]),
+        (12345678, ["José"]),
+        ("Paciente José Núñez, DNI 12345678Z", [None, "José Núñez", float("nan")]),
+    ]
+    for text, names in cells:
+        assert scrubber.scrub(text, known_names=names) == scrub_text(text, known_names=names), (text, names)
+    assert scrubber.scrub("dolor de garganta", known_names=["Garganta"]).text == "dolor de [NAME]"
+    assert scrubber.scrub("dolor de garganta", known_names=["José"]).text == "dolor de garganta"
