@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import logging
+import threading
 
 import pytest
 from openpyxl import Workbook
@@ -346,6 +347,36 @@ def test_deletion_waits_for_loads_in_progress_so_no_case_loses_its_patient(wh, a
     assert count(Case) == 2 and count(Patient) == 2 and db.session.get(Upload, hospital.id) is not None
     assert delete_upload(db.session.get(Upload, hospital.id), user=admin)["cases"] == 2
     assert warehouse_empty()
+
+
+def test_a_new_patient_inserted_meanwhile_by_another_load_is_shared_not_duplicated(wh, tmp_path):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: two loads never insert patients at once")
+    [upload] = create_upload([("hospital.csv", io.BytesIO(hospital_csv()))], "hospital", "hospital_csv",
+                             enqueue=False)
+    [first_chunk] = _wrangled_chunks(hospital_csv(), tmp_path / "hospital.csv")
+    other = db.engine.connect()  # another upload's load: inserts the same new patient, commits a moment later
+    other.execute(text("INSERT INTO patients (pseudonym) VALUES (:pseudonym)"),
+                  {"pseudonym": first_chunk.cases["pseudonym"][0]})
+    threading.Timer(0.5, other.commit).start()
+    with db.engine.begin() as connection:  # blocks on the other insert, then retries with ON CONFLICT
+        WarehouseLoader(connection, upload_id=upload.id, source="hospital").load(first_chunk)
+    other.close()
+    assert count(Patient) == 2 and count(Case) == 2
+    assert db.session.scalar(select(func.count(func.distinct(Case.patient_id)))) == 2
+
+
+def _wrangled_chunks(data: bytes, path) -> list:
+    """Return the warehouse-ready chunks of a hospital CSV (k=1), as the ingest job makes them."""
+    from app.warehouse.profiles import get_profile
+    from app.warehouse.service import _settings, _vocabulary, note_lexicon
+    from ml.wrangling import TermMapper, plan_k_anonymity, scan, wrangle
+
+    path.write_bytes(data)
+    settings, profile = _settings(), get_profile("hospital_csv")
+    plan = plan_k_anonymity(scan(path, profile, filename=path.name, settings=settings).quasi, settings)
+    return list(wrangle(path, profile, filename=path.name, settings=settings, plan=plan,
+                        mapper=TermMapper(_vocabulary(), note_lexicon())))
 
 
 def test_a_load_into_an_upload_deleted_meanwhile_loads_nothing(wh):
