@@ -8,13 +8,13 @@ from sqlalchemy import inspect
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import ensure_pg_database, make_test_config
+from tests.conftest import PG_DB, ensure_pg_database, make_test_config
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
 def scratch_app(request, tmp_path):
     if request.param == "postgresql":
-        url = ensure_pg_database("dxflow_test_migrations", fresh=True)
+        url = ensure_pg_database(f"{PG_DB}_migrations", fresh=True)
     else:
         url = f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
     app = create_app(make_test_config(tmp_path, url))

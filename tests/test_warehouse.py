@@ -41,8 +41,8 @@ from app.warehouse import (
 )
 from app.warehouse.loader import WAREHOUSE_LOCK, LoadRefused, WarehouseLoader
 from ml.ingestion import IngestionError
-from ml.kb import build_kb
 from ml.profiles import SourceProfile
+from tests.kb_build import session_kb_dir
 from tests.ml.test_storage import s3_bucket, s3_endpoint  # noqa: F401 (fixtures: a real S3 server process)
 
 FEVER, COUGH, HEADACHE, DYSPNEA, PRURITUS, RASH = (
@@ -97,10 +97,8 @@ NOTE_TEXT = ("Paciente Carmen Vidal, DNI 11223344B, e-mail carmen.vidal@example.
 
 @pytest.fixture(scope="session")
 def kb_dir(tmp_path_factory):
-    """Build the knowledge base once for the whole session (the vocabulary needs one)."""
-    out = tmp_path_factory.mktemp("kb")
-    build_kb(out_dir=out)
-    return out
+    """The session's knowledge base (the vocabulary needs one)."""
+    return session_kb_dir(tmp_path_factory)
 
 
 @pytest.fixture
