@@ -34,6 +34,17 @@ BACKENDS = ("postgresql", "sqlite")
 PASSWORD = "correct horse battery staple"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Run tests marked ``postgresql_only`` on PostgreSQL alone (deselected, not skipped, on SQLite)."""
+    keep, drop = [], []
+    for item in items:
+        backend = getattr(getattr(item, "callspec", None), "params", {}).get("database_url")
+        (drop if backend == "sqlite" and item.get_closest_marker("postgresql_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def ensure_pg_database(name: str, *, fresh: bool = False) -> str:
     """Create the PostgreSQL database ``name`` if missing (dropping it first when ``fresh``); return its URL."""
     dsn = PG_SERVER_URL.replace("postgresql+psycopg://", "postgresql://") + "/postgres"

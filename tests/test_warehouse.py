@@ -333,10 +333,9 @@ def test_deleting_an_upload_removes_its_rows_its_lonely_patients_and_its_raw_fil
     assert warehouse_empty() and count(Upload) == 0
 
 
+@pytest.mark.postgresql_only  # SQLite serialises writers: a load in progress blocks deletion by itself
 def test_deletion_waits_for_loads_in_progress_so_no_case_loses_its_patient(wh, admin):
     [hospital] = ingest([("hospital.csv", hospital_csv())])
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite serialises writers: a load in progress blocks deletion by itself")
     with db.engine.connect() as loading:  # a load in progress holds the warehouse lock shared
         loading.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": WAREHOUSE_LOCK})
         with pytest.raises(UploadRefused, match="being loaded"):
@@ -347,9 +346,8 @@ def test_deletion_waits_for_loads_in_progress_so_no_case_loses_its_patient(wh, a
     assert warehouse_empty()
 
 
+@pytest.mark.postgresql_only  # SQLite serialises writers: two loads never insert patients at once
 def test_a_new_patient_inserted_meanwhile_by_another_load_is_shared_not_duplicated(wh, tmp_path):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite serialises writers: two loads never insert patients at once")
     [upload] = create_upload([("hospital.csv", io.BytesIO(hospital_csv()))], "hospital", "hospital_csv",
                              enqueue=False)
     [first_chunk] = _wrangled_chunks(hospital_csv(), tmp_path / "hospital.csv")
