@@ -1,8 +1,9 @@
-"""`make run`: prepare the database, accounts and services, then serve dxflow until Ctrl-C.
+"""`make run`: prepare the database, accounts, knowledge base, demo data and services, then serve dxflow until Ctrl-C.
 
 Steps: migrate the database, create one account per role (passwords printed once), make sure Redis answers
 (starting a private ``redis-server`` under ``instance/`` when none does, or running jobs inline when there is no
-``redis-server`` at all), then start the worker and the web app on http://127.0.0.1:5000 and stop them all together.
+``redis-server`` at all), then start the worker and the web app on http://127.0.0.1:5000 — queueing the demo data for
+ingestion meanwhile on the first run — and stop them all together.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 INSTANCE = Path(os.environ.get("DXFLOW_INSTANCE_DIR", ROOT / "instance"))
 PRIVATE_REDIS_PORT = 6390
 HOST, PORT = "127.0.0.1", int(os.environ.get("PORT", "5000"))
+DEMO_DIR = INSTANCE / "demo"
+DEMO_QUEUED = DEMO_DIR / ".queued"  # written once every demo source has been handed to ingestion
 
 
 def flask(*args: str, env: dict) -> None:
@@ -68,32 +72,46 @@ DEMO_SOURCES = (  # (file or folder in the demo output, source name, built-in pr
 )
 
 
-def prepare(env: dict) -> None:
-    """Migrate, seed accounts, build the knowledge base, and queue the demo data on the first run."""
+def prepare(env: dict) -> bool:
+    """Migrate, seed accounts, build the knowledge base and generate the demo data; return whether the demo
+    data still has to be queued for ingestion."""
     flask("db", "upgrade", env=env)
     print("dxflow: accounts (passwords are shown only when they are created):")
     flask("seed-accounts", env=env)
     if not (INSTANCE / "kb" / "current").exists() and not env.get("KB_DIR"):
         flask("kb", "build", env=env)
-    demo_dir = INSTANCE / "demo"
-    if not (demo_dir / "manifest.json").exists():
+    if not (DEMO_DIR / "manifest.json").exists():
         patients = env.get("DEMO_PATIENTS", "20000")
-        print(f"dxflow: generating demo data for {patients} patients and queueing its ingestion.")
-        flask("demo", "generate", "--out", str(demo_dir), "--patients", patients, "--seed", "0", env=env)
-        wait = ["--wait"] if env.get("RQ_INLINE") == "1" else []
-        for name, source, profile in DEMO_SOURCES:
-            path = demo_dir / name
-            files = sorted(str(p) for p in path.glob("*.txt")) if path.is_dir() else [str(path)]
-            flask("ingest", "load", *files, "--source", source, "--profile", profile, *wait, env=env)
+        print(f"dxflow: generating demo data for {patients} patients.")
+        flask("demo", "generate", "--out", str(DEMO_DIR), "--patients", patients, "--seed", "0", env=env)
+    return not DEMO_QUEUED.exists()
 
 
-def serve(env: dict, processes: list) -> None:
-    """Start the worker and the web app, and wait until one stops or Ctrl-C."""
+def queue_demo(env: dict) -> None:
+    """Hand each demo source to ``flask ingest`` (jobs for the worker, or inline), then mark the demo queued."""
+    wait = ["--wait"] if env.get("RQ_INLINE") == "1" else []
+    failed = 0
+    for name, source, profile in DEMO_SOURCES:
+        path = DEMO_DIR / name
+        files = sorted(str(p) for p in path.glob("*.txt")) if path.is_dir() else [str(path)]
+        command = [sys.executable, "-m", "flask", "ingest", "load", *files, "--source", source, "--profile", profile]
+        result = subprocess.run([*command, *wait], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+        failed += result.returncode != 0
+    if not failed:
+        DEMO_QUEUED.touch()
+    print(f"dxflow: demo data queued for ingestion ({len(DEMO_SOURCES) - failed} of {len(DEMO_SOURCES)} sources);"
+          " follow it on the Jobs and Uploads pages.")
+
+
+def serve(env: dict, processes: list, *, with_demo: bool) -> None:
+    """Start the worker and the web app (and queue the demo data meanwhile); wait until one stops or Ctrl-C."""
     if env.get("RQ_INLINE") != "1":
         processes.append(subprocess.Popen([sys.executable, "-m", "worker"], cwd=ROOT, env=env))
     processes.append(subprocess.Popen(
         [sys.executable, "-m", "flask", "run", "--host", HOST, "--port", str(PORT)], cwd=ROOT, env=env))
     print(f"dxflow: serving on http://{HOST}:{PORT} — press Ctrl-C to stop.")
+    if with_demo:
+        threading.Thread(target=queue_demo, args=(env,), daemon=True).start()
     while all(process.poll() is None for process in processes):
         time.sleep(0.5)
 
@@ -121,8 +139,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, interrupt)
     try:
         ensure_redis(env, processes)
-        prepare(env)
-        serve(env, processes)
+        with_demo = prepare(env)
+        serve(env, processes, with_demo=with_demo)
     except KeyboardInterrupt:
         print("\ndxflow: stopping.")
     except subprocess.CalledProcessError as error:
