@@ -141,3 +141,13 @@ def test_unreadable_sample_gets_a_clear_message(site):
     response = client.post("/admin/profiles/propose", data={"name": "x", "sample": (io.BytesIO(b""), "empty.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 400 and "empty" in response.text.lower()
+
+
+def test_raw_file_keeps_an_accented_name_in_the_download(site):
+    client = login_as(site, "admin")
+    upload(client, [("historias clínicas 2024.jsonl", registry_jsonl())], source="Registry", profile="registry_jsonl")
+    upload_id = db.session.scalar(select(Upload.id))
+    raw = client.get(f"/admin/uploads/{upload_id}/raw")
+    assert raw.status_code == 200 and raw.data == registry_jsonl()
+    assert "filename*=UTF-8''historias%20cl%C3%ADnicas%202024.jsonl" in raw.headers["Content-Disposition"]
+    raw.close()

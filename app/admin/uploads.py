@@ -1,11 +1,12 @@
 """Upload pages: send files from a source, follow their ingestion, read the reports, delete an upload;
 and the source profiles that map each source's columns onto dxflow's canonical record."""
 
+import io
 import json
 import tempfile
 from pathlib import Path
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -67,8 +68,8 @@ def upload_validation_report(upload_id: int):
     content = validation_report(db.get_or_404(Upload, upload_id))
     if content is None:
         abort(404)
-    return Response(content, mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename=upload-{upload_id}-validation.csv"})
+    return send_file(io.BytesIO(content), mimetype="text/csv", as_attachment=True,
+                     download_name=f"upload-{upload_id}-validation.csv")
 
 
 @bp.get("/uploads/<int:upload_id>/raw")
@@ -83,8 +84,9 @@ def upload_raw(upload_id: int):
     with backend.open(upload.storage_key) as handle:
         content = handle.read()
     name = safe_filename(raw_zone.original_name(upload.storage_key, upload.filename))
-    return Response(content, mimetype="application/octet-stream",
-                    headers={"Content-Disposition": f"attachment; filename={name}"})
+    # send_file encodes the name for the header (RFC 6266), whatever its spaces or accents.
+    return send_file(io.BytesIO(content), mimetype="application/octet-stream", as_attachment=True,
+                     download_name=name)
 
 
 @bp.post("/uploads/<int:upload_id>/delete")

@@ -1,8 +1,9 @@
 """Job pages: list, detail (with a progress bar polling /api/v1/jobs/<id>), cancel, retry, result download."""
 
+import io
 from pathlib import PurePosixPath
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -69,5 +70,5 @@ def download(job_id: int):
         abort(404)
     with backend.open(key) as handle:
         content = handle.read()
-    return Response(content, mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={PurePosixPath(key).name}"})
+    return send_file(io.BytesIO(content), mimetype="text/csv", as_attachment=True,
+                     download_name=PurePosixPath(key).name)
