@@ -19,7 +19,7 @@ GENERATE_SCRIPT = """
 import json, resource, sys, time
 from pathlib import Path
 from ml.demo import generate_demo
-from ml.kb import load_kb
+from ml.knowledge import load_kb
 kb = load_kb(Path(sys.argv[1]))
 started = time.perf_counter()
 result = generate_demo(Path(sys.argv[2]), kb=kb, patients=int(sys.argv[3]), seed=int(sys.argv[4]))
@@ -31,7 +31,7 @@ print(json.dumps({"seconds": seconds, "records": result.records, "peak_rss_kib":
 BUILD_SCRIPT = """
 import sys
 from pathlib import Path
-from ml.kb import build_kb
+from ml.knowledge import build_kb
 build_kb(out_dir=Path(sys.argv[1]), common_csv=Path("data/common_diseases.csv"))
 """
 

@@ -18,7 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 BUILD_SCRIPT = """
 import json, resource, sys, time
 from pathlib import Path
-from ml import kb
+from ml import knowledge as kb
 started = time.perf_counter()
 build_dir = kb.build_kb(out_dir=Path(sys.argv[1]))
 seconds = time.perf_counter() - started
@@ -30,7 +30,7 @@ LOAD_SCRIPT = """
 import time
 started = time.perf_counter()
 import json, resource, sys
-from ml import kb
+from ml import knowledge as kb
 knowledge = kb.load_kb(sys.argv[1])
 seconds = time.perf_counter() - started
 peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ml.kb import build_kb, load_kb
-from ml.vocabulary import DEFAULT_LEXICONS, Vocabulary, _normalize, read_lexicon
+from ml.knowledge import DEFAULT_LEXICONS, Vocabulary, build_kb, load_kb, read_lexicon
+from ml.knowledge.index import _normalize
 
 N_QUERIES = 5_000
 N_PREFIXES = 500

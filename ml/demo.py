@@ -39,7 +39,7 @@ from itertools import accumulate
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from ml.kb import KnowledgeBase
+from ml.knowledge import KnowledgeBase
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 GENERATOR = "dxflow-demo/1"

@@ -9,7 +9,7 @@ symptoms, diagnoses and notes have their own fields because they need a layout:
   true or x means present, 0, no or false means absent, a number 1–10 is present with that severity (when
   ``wide_severity``), and anything else (blank, 11, "maybe") means not recorded.
 
-Raw symptom and diagnosis strings are kept as written; ``ml.vocabulary`` maps them to HPO and disease ids.
+Raw symptom and diagnosis strings are kept as written; ``ml.knowledge`` maps them to HPO and disease ids.
 """
 
 from __future__ import annotations

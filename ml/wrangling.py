@@ -10,7 +10,7 @@ The pipeline runs in two passes over the file, each in bounded chunks, so memory
    a vocabulary, negation-aware symptom mentions found in the scrubbed notes, and the unmapped terms counted.
 
 The vocabulary is any object with ``match_symptom(raw, lang=None)`` and ``match_disease(raw)`` returning a
-match with ``id`` and ``matched`` (``ml.vocabulary.Vocabulary``). Nothing here touches a database or Flask.
+match with ``id`` and ``matched`` (``ml.knowledge.Vocabulary``). Nothing here touches a database or Flask.
 
 Patient identifiers never leave this module: case rows hold the keyed pseudonym only, notes and raw terms are
 scrubbed before they are mapped, and row-error reasons are redacted of the values they quote

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ml.kb import build_kb
+from ml.knowledge import build_kb
 
 _built: dict[Path, Path] = {}
 

@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ml.demo import MANIFEST_NAME, DemoError, generate_demo
-from ml.kb import get_kb
+from ml.knowledge import get_kb
 
 demo_cli = AppGroup("demo", help="Generate demo data.")
 

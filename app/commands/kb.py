@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ml.kb import build_kb, kb_info, load_kb
+from ml.knowledge import build_kb, kb_info, load_kb
 
 kb_cli = AppGroup("kb", help="Build and inspect the knowledge base.")
 

@@ -22,8 +22,7 @@ from app import audit
 from app.extensions import db
 from app.models.accounts import utcnow
 from app.models.vocabulary import TERM_KINDS, TermStatus, UnmappedTerm
-from ml.kb import build_kb, get_kb, resolve_build_dir
-from ml.vocabulary import Match, Vocabulary, normalize_text
+from ml.knowledge import Match, Vocabulary, build_kb, get_kb, normalize_text, resolve_build_dir
 
 MAX_TEXT_CHARS = 200  # the width of UnmappedTerm.text and .example
 MAX_SOURCES = 20  # sources kept per term: enough to find where a text comes from, bounded for a noisy one

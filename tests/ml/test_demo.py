@@ -17,9 +17,8 @@ from ml import demo
 from ml.anonymization import dni_checksum_ok, find_identifiers, normalize_patient_id
 from ml.harmonization import extract_mentions
 from ml.ingestion import ReadReport, read_file, validate_records
-from ml.kb import load_kb
+from ml.knowledge import Vocabulary, load_kb
 from ml.profiles import BUILTIN_PROFILES, CANONICAL_COLUMNS, apply_profile, read_with_profile
-from ml.vocabulary import Vocabulary
 from tests.kb_build import session_kb_dir
 
 PATIENTS = 300

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ml import kb
+from ml import knowledge as kb
 
 HPO_DIR = kb.hpo_data_dir()
 OBO_PATH = HPO_DIR / "hp.obo"
@@ -489,7 +489,7 @@ def test_load_kb_explains_a_missing_or_dangling_artifact(tmp_path):
 
 def test_a_fresh_process_has_the_kb_ready_within_two_seconds(kb_out_dir):
     script = (
-        "import time; started = time.perf_counter(); from ml import kb; "
+        "import time; started = time.perf_counter(); from ml import knowledge as kb; "
         f"k = kb.load_kb({str(kb_out_dir)!r}); print(time.perf_counter() - started, k.n_diseases)"
     )
     repo_root = Path(__file__).resolve().parents[2]

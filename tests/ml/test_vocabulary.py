@@ -6,8 +6,7 @@ import time
 
 import pytest
 
-from ml.kb import get_kb
-from ml.vocabulary import FUZZY_ACCEPT, Match, Vocabulary, normalize_text
+from ml.knowledge import FUZZY_ACCEPT, Match, Vocabulary, get_kb, normalize_text
 from tests.kb_build import session_kb_dir
 
 
