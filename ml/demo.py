@@ -18,7 +18,7 @@ appears in no source file; the manifest holds no names, ids, dates or contact de
 
 Every source follows its built-in profile in ``ml.profiles.BUILTIN_PROFILES``. Patients share one numeric id
 space, and each source writes the id its own way (``123-456`` in the hospital, ``123456`` in the research
-database), so a patient found in two sources links after ``ml.anonymization.normalize_patient_id``.
+database), so a patient found in two sources links after ``ml.privacy.normalize_patient_id``.
 """
 
 from __future__ import annotations

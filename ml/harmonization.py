@@ -6,7 +6,7 @@ under 3, which are metres (a "talla 1,70" is 170 cm).
 
 Temperature bands (°C): < 35.0 low, < 37.5 normal, < 38.0 low-grade fever, < 39.0 fever, ≥ 39.0 high fever.
 
-``AGE_BINS`` is the single source of truth for age groups; ``ml.anonymization`` imports it.
+``AGE_BINS`` is the single source of truth for age groups; ``ml.privacy`` imports it.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
-# (lower inclusive, upper exclusive, label), in years. The bands are the ones ml.anonymization generalises
+# (lower inclusive, upper exclusive, label), in years. The bands are the ones ml.privacy generalises
 # (its widening tables build on these labels); 90+ is pooled because HIPAA Safe Harbor treats exact ages over
 # 89 as identifying.
 AGE_BINS: tuple[tuple[int, int, str], ...] = (

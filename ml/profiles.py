@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ml.anonymization import DIRECT_IDENTIFIER_COLUMNS
 from ml.harmonization import (
     fold_text,
     harmonize_units,
@@ -34,6 +33,7 @@ from ml.harmonization import (
     parse_date,
 )
 from ml.ingestion import DEFAULT_CHUNKSIZE, DEFAULT_MAX_BYTES, IngestionError, ReadReport, read_file
+from ml.schema import DIRECT_IDENTIFIER_COLUMNS
 
 CANONICAL_COLUMNS: list[str] = [
     "row_number",
@@ -73,7 +73,7 @@ CANONICAL_COLUMNS: list[str] = [
 ]
 STRUCTURED_FIELDS = frozenset({"row_number", "symptoms", "absent_symptoms", "severity", "diagnoses", "notes"})
 SCALAR_FIELDS = tuple(column for column in CANONICAL_COLUMNS if column not in STRUCTURED_FIELDS)
-# The fields a proposal lists as the source's identifier columns; ml.anonymization decides what is dropped.
+# The fields a proposal lists as the source's identifier columns; ml.privacy decides what is dropped.
 DIRECT_IDENTIFIER_FIELDS = frozenset(DIRECT_IDENTIFIER_COLUMNS) - {"zip"}
 DATE_FIELDS = ("birth_date", "visit_date")
 SYMPTOM_LAYOUTS = ("none", "long", "wide")

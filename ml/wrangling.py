@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ml.anonymization import DEFAULT_QUASI_IDENTIFIERS, anonymize_records, enforce_k_anonymity, k_anonymity
 from ml.harmonization import extract_mentions, fold_text, is_missing
 from ml.ingestion import DEFAULT_CHUNKSIZE, DEFAULT_MAX_BYTES, ReadReport, RowError, validate_records
+from ml.privacy import DEFAULT_QUASI_IDENTIFIERS, anonymize_records, enforce_k_anonymity, k_anonymity
 from ml.profiles import CANONICAL_COLUMNS, SourceProfile, read_with_profile
 
 CASE_COLUMNS = (
@@ -65,7 +65,7 @@ _WORD = re.compile(r"\w+")
 
 @dataclass
 class WrangleSettings:
-    """How to de-identify an upload; ``key`` is ``ml.anonymization.pseudonym_key(PSEUDONYM_KEY)``."""
+    """How to de-identify an upload; ``key`` is ``ml.privacy.pseudonym_key(PSEUDONYM_KEY)``."""
 
     key: bytes
     k: int = 5

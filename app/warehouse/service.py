@@ -40,7 +40,6 @@ from app.models.accounts import utcnow
 from app.warehouse import raw_zone
 from app.warehouse.loader import WAREHOUSE_LOCK, WarehouseLoader
 from app.warehouse.profiles import ProfileError, get_profile
-from ml.anonymization import pseudonym_key
 from ml.ingestion import (
     DEFAULT_CHUNKSIZE,
     DEFAULT_MAX_BYTES,
@@ -51,6 +50,7 @@ from ml.ingestion import (
     safe_filename,
     sniff_format,
 )
+from ml.privacy import pseudonym_key
 from ml.profiles import SourceProfile, propose_profile
 from ml.storage import spooled_with_hash
 from ml.wrangling import (

@@ -1,4 +1,4 @@
-"""Tests for ml.anonymization: scrubbing, pseudonyms, Safe Harbor coarsening and k-anonymity."""
+"""Tests for ml.privacy: scrubbing, pseudonyms, Safe Harbor coarsening and k-anonymity."""
 
 import math
 from datetime import date
@@ -7,9 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.anonymization import (
+from ml.privacy import (
     AGE_GROUPS,
-    DIRECT_IDENTIFIER_COLUMNS,
     PLACEHOLDER_TYPES,
     RESTRICTED_ZIP3,
     CachedScrubber,
@@ -28,6 +27,7 @@ from ml.anonymization import (
     scrub_text,
     zip3,
 )
+from ml.schema import DIRECT_IDENTIFIER_COLUMNS
 
 KEY = b"test-key-0123456789abcdef"
 OTHER_KEY = b"another-key-fedcba9876543210"

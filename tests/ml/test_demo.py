@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 from ml import demo
-from ml.anonymization import dni_checksum_ok, find_identifiers, normalize_patient_id
 from ml.harmonization import extract_mentions
 from ml.ingestion import ReadReport, read_file, validate_records
 from ml.knowledge import Vocabulary, load_kb
+from ml.privacy import dni_checksum_ok, find_identifiers, normalize_patient_id
 from ml.profiles import BUILTIN_PROFILES, CANONICAL_COLUMNS, apply_profile, read_with_profile
 from tests.kb_build import session_kb_dir
 
