@@ -16,7 +16,7 @@ and ``manifest.json``, the ground truth: records per source (row numbers, diseas
 patient's true diseases and sources, case counts. Patients are keyed by an opaque demo key (``D000001``) that
 appears in no source file; the manifest holds no names, ids, dates or contact details.
 
-Every source follows its built-in profile in ``ml.profiles.BUILTIN_PROFILES``. Patients share one numeric id
+Every source follows its built-in profile in ``ml.synthetic.BUILTIN_PROFILES``. Patients share one numeric id
 space, and each source writes the id its own way (``123-456`` in the hospital, ``123456`` in the research
 database), so a patient found in two sources links after ``ml.privacy.normalize_patient_id``.
 """

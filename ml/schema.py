@@ -3,6 +3,46 @@
 
 from __future__ import annotations
 
+#: Every field of a canonical record, in order: what ``ml.ingest.apply_profile`` produces from any source.
+CANONICAL_COLUMNS: list[str] = [
+    "row_number",
+    "patient_id",
+    "name",
+    "first_name",
+    "last_name",
+    "birth_date",
+    "age",
+    "sex",
+    "visit_date",
+    "zip",
+    "address",
+    "phone",
+    "fax",
+    "email",
+    "national_id",
+    "mrn",
+    "health_plan_id",
+    "account_number",
+    "license_number",
+    "vehicle_id",
+    "device_id",
+    "url",
+    "ip_address",
+    "temperature",
+    "temperature_unit",
+    "weight",
+    "weight_unit",
+    "height",
+    "height_unit",
+    "symptoms",
+    "absent_symptoms",
+    "severity",
+    "diagnoses",
+    "notes",
+]
+STRUCTURED_FIELDS = frozenset({"row_number", "symptoms", "absent_symptoms", "severity", "diagnoses", "notes"})
+SCALAR_FIELDS = tuple(column for column in CANONICAL_COLUMNS if column not in STRUCTURED_FIELDS)
+
 NAME_COLUMNS = ("name", "first_name", "last_name")
 
 #: Columns that identify a person directly; none of them survives ``anonymize_records``.

@@ -40,8 +40,7 @@ from app.warehouse import (
     validation_report,
 )
 from app.warehouse.loader import WAREHOUSE_LOCK, LoadRefused, WarehouseLoader
-from ml.ingestion import IngestionError
-from ml.profiles import SourceProfile
+from ml.ingest import IngestionError, SourceProfile
 from tests.kb_build import session_kb_dir
 from tests.ml.test_storage import s3_bucket, s3_endpoint  # noqa: F401 (fixtures: a real S3 server process)
 
@@ -366,7 +365,7 @@ def _wrangled_chunks(data: bytes, path) -> list:
     """Return the warehouse-ready chunks of a hospital CSV (k=1), as the ingest job makes them."""
     from app.warehouse.profiles import get_profile
     from app.warehouse.service import _settings, _vocabulary, note_lexicon
-    from ml.wrangling import TermMapper, plan_k_anonymity, scan, wrangle
+    from ml.ingest import TermMapper, plan_k_anonymity, scan, wrangle
 
     path.write_bytes(data)
     settings, profile = _settings(), get_profile("hospital_csv")

@@ -27,7 +27,7 @@ from app.warehouse.service import (
     upload_report,
     validation_report,
 )
-from ml.ingestion import IngestionError, safe_filename
+from ml.ingest import IngestionError, safe_filename
 
 PAGE_SIZE = 50
 

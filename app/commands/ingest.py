@@ -21,7 +21,7 @@ from app.warehouse import (
     save_profile,
     upload_report,
 )
-from ml.ingestion import IngestionError
+from ml.ingest import IngestionError
 
 
 class _DefaultLoadGroup(AppGroup):

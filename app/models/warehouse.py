@@ -73,7 +73,7 @@ class Upload(db.Model):
 
 
 class SourceProfileRecord(db.Model):
-    """A source profile (``ml.profiles.SourceProfile.to_dict()``) as stored and edited by admins."""
+    """A source profile (``ml.ingest.SourceProfile.to_dict()``) as stored and edited by admins."""
 
     __tablename__ = "source_profiles"
 

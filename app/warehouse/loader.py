@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Sequence
 
-from ml.wrangling import WrangledChunk
+from ml.ingest import WrangledChunk
 
 # The case columns copied as they are, with their kind (see copy_column).
 CASE_VALUE_COLUMNS = {"year": "text", "age_group": "text", "temperature_c": "float", "temperature_band": "text",

@@ -10,7 +10,8 @@ from app import audit
 from app.extensions import db
 from app.models import SourceProfileRecord
 from app.models.accounts import utcnow
-from ml.profiles import BUILTIN_PROFILES, SourceProfile
+from ml.ingest import SourceProfile
+from ml.synthetic import BUILTIN_PROFILES
 
 
 class ProfileError(ValueError):

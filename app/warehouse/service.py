@@ -40,29 +40,28 @@ from app.models.accounts import utcnow
 from app.warehouse import raw_zone
 from app.warehouse.loader import WAREHOUSE_LOCK, WarehouseLoader
 from app.warehouse.profiles import ProfileError, get_profile
-from ml.ingestion import (
+from ml.ingest import (
     DEFAULT_CHUNKSIZE,
     DEFAULT_MAX_BYTES,
     SNIFF_BYTES,
-    IngestionError,
-    errors_to_csv,
-    read_sample,
-    safe_filename,
-    sniff_format,
-)
-from ml.privacy import pseudonym_key
-from ml.profiles import SourceProfile, propose_profile
-from ml.storage import spooled_with_hash
-from ml.wrangling import (
     AnonymizationTotals,
+    IngestionError,
+    SourceProfile,
     StageTimer,
     TermMapper,
     WrangleSettings,
     error_summary,
+    errors_to_csv,
     plan_k_anonymity,
+    propose_profile,
+    read_sample,
+    safe_filename,
     scan,
+    sniff_format,
     wrangle,
 )
+from ml.privacy import pseudonym_key
+from ml.storage import spooled_with_hash
 from worker.jobs import JobCanceled
 
 log = logging.getLogger(__name__)

@@ -15,10 +15,11 @@ import pytest
 
 from ml import demo
 from ml.harmonization import extract_mentions
-from ml.ingestion import ReadReport, read_file, validate_records
+from ml.ingest import ReadReport, apply_profile, read_file, read_with_profile, validate_records
 from ml.knowledge import Vocabulary, load_kb
 from ml.privacy import dni_checksum_ok, find_identifiers, normalize_patient_id
-from ml.profiles import BUILTIN_PROFILES, CANONICAL_COLUMNS, apply_profile, read_with_profile
+from ml.schema import CANONICAL_COLUMNS
+from ml.synthetic import BUILTIN_PROFILES
 from tests.kb_build import session_kb_dir
 
 PATIENTS = 300
@@ -51,7 +52,7 @@ def manifest(generated):
 
 @pytest.fixture(scope="module")
 def canonical(generated):
-    """Return each file source read with ml.ingestion and its built-in profile, harmonised."""
+    """Return each file source read with ml.ingest and its built-in profile, harmonised."""
     frames = {}
     for source in FILE_SOURCES:
         chunks = read_with_profile(generated.paths[source], BUILTIN_PROFILES[source], chunksize=100)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from ml.ingestion import (
+from ml.ingest import (
     SNIFF_BYTES,
     IngestionError,
     ReadReport,

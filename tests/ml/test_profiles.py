@@ -6,15 +6,17 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from ml.ingestion import IngestionError, read_sample, validate_records
-from ml.profiles import (
-    BUILTIN_PROFILES,
-    CANONICAL_COLUMNS,
+from ml.ingest import (
+    IngestionError,
     SourceProfile,
     apply_profile,
     propose_profile,
+    read_sample,
     read_with_profile,
+    validate_records,
 )
+from ml.schema import CANONICAL_COLUMNS
+from ml.synthetic import BUILTIN_PROFILES
 
 HOSPITAL_HEADER = (
     "id_paciente;nombre;apellidos;dni;telefono;email;direccion;cp;fecha_nacimiento;sexo;fecha_visita;temperatura;"

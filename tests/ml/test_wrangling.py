@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ml.ingestion import record_errors
-from ml.wrangling import WrangleSettings, disease_code_system, error_summary, plan_k_anonymity, redact_reason, redacted
+from ml.ingest import (
+    WrangleSettings,
+    disease_code_system,
+    error_summary,
+    plan_k_anonymity,
+    record_errors,
+    redact_reason,
+    redacted,
+)
 
 
 def test_row_error_reasons_keep_why_but_never_the_values():

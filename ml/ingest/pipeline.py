@@ -31,9 +31,11 @@ import numpy as np
 import pandas as pd
 
 from ml.harmonization import extract_mentions, fold_text, is_missing
-from ml.ingestion import DEFAULT_CHUNKSIZE, DEFAULT_MAX_BYTES, ReadReport, RowError, validate_records
+from ml.ingest.formats import DEFAULT_CHUNKSIZE, DEFAULT_MAX_BYTES, ReadReport
+from ml.ingest.profiles import SourceProfile, read_with_profile
+from ml.ingest.validate import RowError, validate_records
 from ml.privacy import DEFAULT_QUASI_IDENTIFIERS, anonymize_records, enforce_k_anonymity, k_anonymity
-from ml.profiles import CANONICAL_COLUMNS, SourceProfile, read_with_profile
+from ml.schema import CANONICAL_COLUMNS
 
 CASE_COLUMNS = (
     "row_number",
