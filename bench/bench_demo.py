@@ -18,7 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 GENERATE_SCRIPT = """
 import json, resource, sys, time
 from pathlib import Path
-from ml.demo import generate_demo
+from ml.synthetic import generate_demo
 from ml.knowledge import load_kb
 kb = load_kb(Path(sys.argv[1]))
 started = time.perf_counter()

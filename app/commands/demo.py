@@ -8,8 +8,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ml.demo import MANIFEST_NAME, DemoError, generate_demo
 from ml.knowledge import get_kb
+from ml.synthetic import MANIFEST_NAME, DemoError, generate_demo
 
 demo_cli = AppGroup("demo", help="Generate demo data.")
 

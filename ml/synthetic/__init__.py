@@ -1,5 +1,121 @@
-"""Synthetic demo data: the generator of the four demo sources and their built-in source profiles."""
+"""Synthetic demo data: four heterogeneous sources drawn from the knowledge base and the lexicons, and their profiles.
 
+:func:`generate_demo` (:mod:`ml.synthetic.generate`) writes the sources deterministically by seed; each follows its
+built-in profile in :data:`BUILTIN_PROFILES` (:mod:`ml.synthetic.profiles`).
+"""
+
+from ml.synthetic.catalogue import (
+    Catalogue,
+    CommonInfo,
+    Lexicons,
+    OrphanInfo,
+    kaggle_columns,
+    load_lexicons,
+    nearest_with_words,
+)
+from ml.synthetic.generate import generate_demo, prepare_out_dir
+from ml.synthetic.identities import (
+    DNI_LETTERS,
+    EMAIL_DOMAINS,
+    ENGLISH_FEMALE,
+    ENGLISH_MALE,
+    ENGLISH_STREETS,
+    ENGLISH_SURNAMES,
+    SPANISH_CITIES,
+    SPANISH_FEMALE,
+    SPANISH_MALE,
+    SPANISH_STREETS,
+    SPANISH_SURNAMES,
+    dni,
+    hospital_id,
+    make_identity,
+    spanish_phone,
+    split_names,
+)
+from ml.synthetic.patients import (
+    DemoPatient,
+    Identity,
+    assign_sources,
+    draw_disease_lists,
+    make_patient,
+    orphan_case_counts,
+)
 from ml.synthetic.profiles import BUILTIN_PROFILES
+from ml.synthetic.settings import (
+    DATA_DIR,
+    FEVER_TERMS,
+    GENERATOR,
+    HOSPITAL_COLUMNS,
+    MANIFEST_NAME,
+    NEGATION_WORDS,
+    PHENOTYPE_ROOT,
+    RESEARCH_SCALAR_COLUMNS,
+    REVIEW_OF_SYSTEMS,
+    ROOT_TERMS,
+    SOURCE_PATHS,
+    ZIP_TIMESTAMP,
+    DemoError,
+    DemoResult,
+    DemoSettings,
+)
+from ml.synthetic.sources import SPANISH_MONTHS, SourceRecords, hospital_row, note_file, registry_record, research_row
+from ml.synthetic.writers import write_hospital_csv, write_jsonl, write_xlsx
 
-__all__ = ["BUILTIN_PROFILES"]
+__all__ = [
+    "BUILTIN_PROFILES",
+    "Catalogue",
+    "CommonInfo",
+    "DATA_DIR",
+    "DNI_LETTERS",
+    "DemoError",
+    "DemoPatient",
+    "DemoResult",
+    "DemoSettings",
+    "EMAIL_DOMAINS",
+    "ENGLISH_FEMALE",
+    "ENGLISH_MALE",
+    "ENGLISH_STREETS",
+    "ENGLISH_SURNAMES",
+    "FEVER_TERMS",
+    "GENERATOR",
+    "HOSPITAL_COLUMNS",
+    "Identity",
+    "Lexicons",
+    "MANIFEST_NAME",
+    "NEGATION_WORDS",
+    "OrphanInfo",
+    "PHENOTYPE_ROOT",
+    "RESEARCH_SCALAR_COLUMNS",
+    "REVIEW_OF_SYSTEMS",
+    "ROOT_TERMS",
+    "SOURCE_PATHS",
+    "SPANISH_CITIES",
+    "SPANISH_FEMALE",
+    "SPANISH_MALE",
+    "SPANISH_MONTHS",
+    "SPANISH_STREETS",
+    "SPANISH_SURNAMES",
+    "SourceRecords",
+    "ZIP_TIMESTAMP",
+    "assign_sources",
+    "draw_disease_lists",
+    "dni",
+    "generate_demo",
+    "hospital_id",
+    "hospital_row",
+    "kaggle_columns",
+    "load_lexicons",
+    "make_identity",
+    "make_patient",
+    "nearest_with_words",
+    "note_file",
+    "orphan_case_counts",
+    "prepare_out_dir",
+    "registry_record",
+    "research_row",
+    "spanish_phone",
+    "split_names",
+    "write_hospital_csv",
+    "write_jsonl",
+    "write_xlsx",
+]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ml import demo
+from ml import synthetic as demo
 from ml.harmonization import extract_mentions
 from ml.ingest import ReadReport, apply_profile, read_file, read_with_profile, validate_records
 from ml.knowledge import Vocabulary, load_kb
