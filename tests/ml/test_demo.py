@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from ml import synthetic as demo
-from ml.harmonization import extract_mentions
 from ml.ingest import ReadReport, apply_profile, read_file, read_with_profile, validate_records
 from ml.knowledge import Vocabulary, load_kb
+from ml.mentions import extract_mentions
 from ml.privacy import dni_checksum_ok, find_identifiers, normalize_patient_id
 from ml.schema import CANONICAL_COLUMNS
 from ml.synthetic import BUILTIN_PROFILES
