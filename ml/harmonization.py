@@ -12,12 +12,13 @@ Temperature bands (°C): < 35.0 low, < 37.5 normal, < 38.0 low-grade fever, < 39
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
+from datetime import date
 
 import numpy as np
 import pandas as pd
+
+from ml.values import fold_text, is_missing, parse_date
 
 # (lower inclusive, upper exclusive, label), in years. The bands are the ones ml.privacy generalises
 # (its widening tables build on these labels); 90+ is pooled because HIPAA Safe Harbor treats exact ages over
@@ -116,24 +117,10 @@ _SEX_VALUES = {
     "non-binary": "other",
 }
 _QUANTITY = re.compile(r"^\s*([+-]?(?:\d[\d.,]*|[.,]\d+))\s*([^\d\s].*?)?\s*$")
-_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d", "%Y%m%d")
-_DAYFIRST_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y")
-_MONTHFIRST_FORMATS = ("%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y")
 
 
-def fold_text(text: str) -> str:
-    """Return text case-folded and stripped of accents (``"Fiebre Alta"`` and ``"fiebre alta"`` match)."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-def is_missing(value: object) -> bool:
-    """Return True for None, NaN, NaT, pd.NA and blank strings."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    return isinstance(value, float) and value != value  # only NaN differs from itself
 
 
 def parse_quantity(value: object) -> tuple[float | None, str | None]:
@@ -254,23 +241,6 @@ def normalize_sex(value: object, mapping: Mapping[str, str] | None = None) -> st
     return _SEX_VALUES.get(fold_text(text))
 
 
-def parse_date(value: object, date_format: str | None = None, *, dayfirst: bool = True) -> date | None:
-    """Parse a date by the given format, then ISO, then day-first (or month-first) forms; None if none fit."""
-    if is_missing(value):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    fallbacks = _DAYFIRST_FORMATS + _MONTHFIRST_FORMATS if dayfirst else _MONTHFIRST_FORMATS + _DAYFIRST_FORMATS
-    formats = ((date_format,) if date_format else ()) + _DATE_FORMATS + fallbacks
-    for candidate in formats:
-        try:
-            return datetime.strptime(text, candidate).date()
-        except ValueError:
-            continue
-    return None
 
 
 def years_between(start: date, end: date) -> int:

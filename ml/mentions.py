@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ml.harmonization import fold_text
+from ml.values import fold_text
 
 NEGATION_CUES: dict[str, tuple[str, ...]] = {
     "en": (

@@ -10,10 +10,8 @@ from datetime import date, datetime, time
 import numpy as np
 import pandas as pd
 
-from ml.harmonization import (
-    is_missing,
-)
 from ml.ingest.formats import MAX_FIELD_CHARS, IngestionError, ReadReport
+from ml.values import is_missing
 
 MISSING_MARKERS = frozenset({"", "na", "n/a", "null", "-"})
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -30,13 +30,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ml.harmonization import fold_text, is_missing
 from ml.ingest.formats import DEFAULT_CHUNKSIZE, DEFAULT_MAX_BYTES, ReadReport
 from ml.ingest.profiles import SourceProfile, read_with_profile
 from ml.ingest.validate import RowError, validate_records
 from ml.mentions import extract_mentions
 from ml.privacy import DEFAULT_QUASI_IDENTIFIERS, anonymize_records, enforce_k_anonymity, k_anonymity
 from ml.schema import CANONICAL_COLUMNS
+from ml.values import fold_text, is_missing
 
 CASE_COLUMNS = (
     "row_number",

@@ -22,16 +22,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ml.harmonization import (
-    harmonize_units,
-    is_missing,
-    map_cached,
-    normalize_sex,
-    parse_date,
-)
+from ml.harmonization import harmonize_units, map_cached, normalize_sex
 from ml.ingest.formats import DEFAULT_CHUNKSIZE, DEFAULT_MAX_BYTES, IngestionError, ReadReport
 from ml.ingest.readers import read_file
 from ml.schema import CANONICAL_COLUMNS, DIRECT_IDENTIFIER_COLUMNS, SCALAR_FIELDS
+from ml.values import is_missing, parse_date
 
 # The fields a proposal lists as the source's identifier columns; ml.privacy decides what is dropped.
 DIRECT_IDENTIFIER_FIELDS = frozenset(DIRECT_IDENTIFIER_COLUMNS) - {"zip"}

@@ -10,10 +10,6 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from ml.harmonization import (
-    fold_text,
-    is_missing,
-)
 from ml.ingest.profiles import (
     ABSENT_WORDS,
     DATE_FIELDS,
@@ -23,6 +19,7 @@ from ml.ingest.profiles import (
     READER_COLUMNS,
     SourceProfile,
 )
+from ml.values import fold_text, is_missing
 
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "patient_id": (

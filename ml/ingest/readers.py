@@ -26,9 +26,6 @@ from xml.etree.ElementTree import ParseError
 import numpy as np
 import pandas as pd
 
-from ml.harmonization import (
-    is_missing,
-)
 from ml.ingest.cells import clean_frame, json_scalar_text
 from ml.ingest.formats import (
     DEFAULT_CHUNKSIZE,
@@ -47,6 +44,7 @@ from ml.ingest.formats import (
     sniff_delimiter,
     sniff_format,
 )
+from ml.values import is_missing
 
 
 class _LineLengthGuard(io.RawIOBase):

@@ -13,15 +13,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from ml.harmonization import (
-    CELSIUS_RANGE,
-    MAX_AGE,
-    harmonize_units,
-    is_missing,
-    parse_date,
-    parse_number,
-)
+from ml.harmonization import CELSIUS_RANGE, MAX_AGE, harmonize_units, parse_number
 from ml.ingest.cells import neutralise_formula
+from ml.values import is_missing, parse_date
 
 AGE_RANGE = (0.0, float(MAX_AGE))
 REQUIRED_CONTENT = ("symptoms", "absent_symptoms", "diagnoses", "notes")

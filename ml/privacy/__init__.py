@@ -20,7 +20,6 @@ from ml.privacy.generalize import (
     clean_age,
     generalize_date,
     safe_harbor_age,
-    to_date,
     zip3,
 )
 from ml.privacy.kanon import (
@@ -90,6 +89,5 @@ __all__ = [
     "pseudonymize",
     "safe_harbor_age",
     "scrub_text",
-    "to_date",
     "zip3",
 ]

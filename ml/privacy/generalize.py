@@ -5,39 +5,11 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from ml.harmonization import AGE_BINS, MAX_AGE
-from ml.values import call_or_none, is_na
-
-_DAY_FIRST_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%m/%d/%Y", "%Y/%m/%d", "%Y%m%d")
-
-
-def to_date(value: Any) -> date | None:
-    """Parse a date, datetime, Timestamp or date string (ISO first, then day-first); None if unparseable."""
-    if is_na(value):
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, np.datetime64):
-        return call_or_none(lambda: pd.Timestamp(value).date())
-    if not isinstance(value, str):
-        return None
-    text = value.strip()[:32]
-    parsed = call_or_none(lambda: date.fromisoformat(text[:10]))
-    if parsed is not None:
-        return parsed
-    for fmt in _DAY_FIRST_FORMATS:
-        parsed = call_or_none(lambda fmt=fmt: datetime.strptime(text, fmt).date())
-        if parsed is not None:
-            return parsed
-    return None
+from ml.values import call_or_none, is_missing, parse_date
 
 
 def generalize_date(value: Any, *, mode: str = "year", shift_days: int | None = None) -> int | date | None:
@@ -46,7 +18,7 @@ def generalize_date(value: Any, *, mode: str = "year", shift_days: int | None = 
         raise ValueError(f"mode must be 'year' or 'shift', got {mode!r}")
     if mode == "shift" and shift_days is None:
         raise ValueError("mode='shift' needs shift_days (see patient_date_shift)")
-    parsed = to_date(value)
+    parsed = parse_date(value)
     if parsed is None:
         return None
     if mode == "year":
@@ -76,7 +48,7 @@ AGE_GROUP_WIDENING = (
 
 def age_from(birth_date: Any, visit_date: Any) -> int | None:
     """Return age in whole years at the visit, or None when a date is missing or the age is implausible."""
-    born, visited = to_date(birth_date), to_date(visit_date)
+    born, visited = parse_date(birth_date), parse_date(visit_date)
     if born is None or visited is None:
         return None
     age = visited.year - born.year - ((visited.month, visited.day) < (born.month, born.day))
@@ -85,7 +57,7 @@ def age_from(birth_date: Any, visit_date: Any) -> int | None:
 
 def clean_age(age: Any) -> float | None:
     """Return a plausible numeric age in years, or None."""
-    if is_na(age) or isinstance(age, bool):
+    if is_missing(age) or isinstance(age, bool):
         return None
     number = call_or_none(lambda: float(str(age).strip().replace(",", ".")))
     if number is None or not math.isfinite(number) or not 0 <= number <= MAX_PLAUSIBLE_AGE:
@@ -141,7 +113,7 @@ _FIVE_DIGITS = re.compile(r"(?<!\d)(\d{5})(?:-?\d{4})?(?!\d)")
 
 def zip3(zip_code: Any) -> str | None:
     """Return the first three digits of a US ZIP or Spanish postcode ("000" for restricted), or None."""
-    if is_na(zip_code) or isinstance(zip_code, bool):
+    if is_missing(zip_code) or isinstance(zip_code, bool):
         return None
     if isinstance(zip_code, int | float):
         if not math.isfinite(zip_code) or zip_code != int(zip_code) or not 0 <= zip_code <= 99999:

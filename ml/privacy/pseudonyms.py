@@ -10,7 +10,7 @@ import re
 import unicodedata
 from typing import Any
 
-from ml.values import is_na
+from ml.values import is_missing
 
 PSEUDONYM_PREFIX = "p_"
 #: 24 hex characters = 96 bits. By the birthday bound, the chance that any two of n patients collide is
@@ -31,7 +31,7 @@ def normalize_patient_id(patient_id: Any) -> str | None:
         # Spreadsheets read integer ids as floats whenever a column has gaps: 12345.0 is id 12345.
         if patient_id.is_integer():
             patient_id = int(patient_id)
-    if is_na(patient_id):
+    if is_missing(patient_id):
         return None
     text = unicodedata.normalize("NFKC", str(patient_id)).casefold()
     # Control and format characters are export debris, not part of an id.

@@ -29,7 +29,7 @@ from ml.privacy.kanon import (
 from ml.privacy.pseudonyms import _check_key, normalize_patient_id, patient_date_shift, pseudonymize
 from ml.privacy.scrub import CachedScrubber, ScrubResult, scrub_text
 from ml.schema import CLINICAL_COLUMNS, DATE_COLUMNS, DERIVED_COLUMNS, DIRECT_IDENTIFIER_COLUMNS, NAME_COLUMNS
-from ml.values import column_or_none, is_blank, is_na
+from ml.values import column_or_none, is_blank, is_missing
 
 
 def anonymize_records(
@@ -187,7 +187,7 @@ def _scrub_cell(cell: Any, *, known_names: Sequence[Any],
                 counts.update(item_counts)
             items.append(value)
         return items, counts
-    if is_na(cell) or isinstance(cell, bool):
+    if is_missing(cell) or isinstance(cell, bool):
         return cell, {}
     result = scrub(cell, known_names=known_names)
     if not result.counts:

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
-from ml.values import is_na
+from ml.values import is_missing
 
 PLACEHOLDER_TYPES = (
     "NAME",
@@ -329,7 +329,7 @@ def known_name_tokens(names: Iterable[Any]) -> tuple[str, ...]:
     """Split the patient's own names into matchable tokens, dropping initials and particles."""
     tokens: set[str] = set()
     for name in names:
-        if is_na(name) or not isinstance(name, str):
+        if is_missing(name) or not isinstance(name, str):
             continue
         for token in _NAME_TOKEN_SPLIT.split(_as_text(name[:500])):
             folded = _fold(token.strip("'’"))
@@ -489,7 +489,7 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def _as_text(value: Any) -> str:
     """Coerce any cell to text for scrubbing: missing values become "", control characters spaces."""
-    if is_na(value):
+    if not isinstance(value, str) and is_missing(value):
         return ""
     text = value if isinstance(value, str) else str(value)
     return _CONTROL_CHARS.sub(" ", text[:MAX_TEXT_CHARS])

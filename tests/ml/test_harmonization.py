@@ -1,6 +1,5 @@
 """Units, bins, dates and sex codes."""
 
-from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -11,7 +10,6 @@ from ml.harmonization import (
     age_group,
     harmonize_units,
     normalize_sex,
-    parse_date,
     parse_number,
     temperature_band,
     to_celsius,
@@ -162,21 +160,6 @@ def test_age_bins_cover_0_to_120_without_gaps():
 def test_normalize_sex(value, mapping, sex):
     assert normalize_sex(value, mapping) == sex
 
-
-@pytest.mark.parametrize(
-    "text,date_format,dayfirst,expected",
-    [
-        ("12/03/1980", "%d/%m/%Y", True, date(1980, 3, 12)),
-        ("1980-03-12", "%d/%m/%Y", True, date(1980, 3, 12)),
-        ("2024-02-01T10:30:00", None, True, date(2024, 2, 1)),
-        ("03/12/1980", None, False, date(1980, 3, 12)),
-        ("03/12/1980", None, True, date(1980, 12, 3)),
-        ("31/02/2020", None, True, None),
-        ("yesterday", None, True, None),
-    ],
-)
-def test_parse_date(text, date_format, dayfirst, expected):
-    assert parse_date(text, date_format, dayfirst=dayfirst) == expected
 
 
 def test_harmonize_units_adds_converted_columns():
