@@ -1,4 +1,6 @@
-"""The canonical patient record: its columns, which identify a person, which are dates, defined once.
+"""The canonical patient record and the rows built from it: columns, identifier columns, date columns, defined once.
+
+Every stage imports these from here; ``ml.dataset`` holds the separate shape of the warehouse frames.
 """
 
 from __future__ import annotations
@@ -84,3 +86,19 @@ CLINICAL_COLUMNS = (
 #: Columns anonymize_records computes; "age" is kept only when it is a quasi-identifier.
 DERIVED_COLUMNS = ("pseudonym", "age", "age_group", "year", "zip3")
 
+#: Measurements harmonised to SI units (``ml.harmonization.harmonize_units``); they carry no identifier.
+MEASURED_COLUMNS = ("temperature_c", "temperature_band", "weight_kg", "height_cm")
+
+#: A case row as the ingestion pipeline hands it to the warehouse: pseudonym, quasi-identifiers, measurements.
+CASE_ROW_COLUMNS = (
+    "row_number",
+    "pseudonym",
+    "sex",
+    "zip3",
+    "year",
+    "age_group",
+    "temperature_c",
+    "temperature_band",
+    "weight_kg",
+    "height_cm",
+)

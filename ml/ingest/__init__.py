@@ -31,10 +31,8 @@ from ml.ingest.formats import (
 )
 from ml.ingest.pipeline import (
     ANONYMIZED_COLUMNS,
-    CASE_COLUMNS,
     MAX_DISEASE_ID_CHARS,
     MAX_HPO_ID_CHARS,
-    MEASURED_COLUMNS,
     QI_SOURCE_COLUMNS,
     SEXES,
     UNINFORMATIVE_QI_VALUES,
@@ -56,7 +54,6 @@ from ml.ingest.pipeline import (
 )
 from ml.ingest.profiles import (
     ABSENT_WORDS,
-    DATE_FIELDS,
     DIRECT_IDENTIFIER_FIELDS,
     MAX_SEVERITY,
     PRESENT_WORDS,
@@ -110,10 +107,8 @@ __all__ = [
     "AGE_RANGE",
     "ANONYMIZED_COLUMNS",
     "AnonymizationTotals",
-    "CASE_COLUMNS",
     "CSV_DELIMITERS",
     "CSV_EXTENSIONS",
-    "DATE_FIELDS",
     "DATE_FORMAT_CANDIDATES",
     "DEFAULT_CHUNKSIZE",
     "DEFAULT_MAX_BYTES",
@@ -138,7 +133,6 @@ __all__ = [
     "MAX_LINE_BYTES",
     "MAX_SEVERITY",
     "MAX_XLSX_UNCOMPRESSED_BYTES",
-    "MEASURED_COLUMNS",
     "MISSING_MARKERS",
     "NOTE_MIN_MEAN_CHARS",
     "PHONE_VALUE",

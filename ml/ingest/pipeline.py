@@ -35,27 +35,14 @@ from ml.ingest.profiles import SourceProfile, read_with_profile
 from ml.ingest.validate import RowError, validate_records
 from ml.mentions import extract_mentions
 from ml.privacy import DEFAULT_QUASI_IDENTIFIERS, anonymize_records, enforce_k_anonymity, k_anonymity
-from ml.schema import CANONICAL_COLUMNS
+from ml.schema import CANONICAL_COLUMNS, CASE_ROW_COLUMNS, MEASURED_COLUMNS
 from ml.values import fold_text, is_missing
 
-CASE_COLUMNS = (
-    "row_number",
-    "pseudonym",
-    "sex",
-    "zip3",
-    "year",
-    "age_group",
-    "temperature_c",
-    "temperature_band",
-    "weight_kg",
-    "height_cm",
-)
 SEXES = frozenset({"female", "male", "other"})
 # Canonical columns handed to the anonymiser: everything but the row number and the harmonised measurements,
 # which carry no identifier and are joined back by position (k=1 keeps every row, in order).
 ANONYMIZED_COLUMNS = tuple(column for column in CANONICAL_COLUMNS if column != "row_number")
 QI_SOURCE_COLUMNS = ("patient_id", "birth_date", "visit_date", "age", "sex", "zip")
-MEASURED_COLUMNS = ("temperature_c", "temperature_band", "weight_kg", "height_cm")
 MAX_HPO_ID_CHARS = 16
 MAX_DISEASE_ID_CHARS = 64
 _WORD = re.compile(r"\w+")
@@ -394,7 +381,7 @@ def _case_frame(valid: pd.DataFrame, anonymized: pd.DataFrame, plan: KAnonymityP
         values = valid[column].to_numpy() if column in valid.columns else np.full(len(valid), None)
         cases[column] = values
     cases = cases.astype(object).where(cases.notna(), None)
-    return cases[list(CASE_COLUMNS)]
+    return cases[list(CASE_ROW_COLUMNS)]
 
 
 @dataclass

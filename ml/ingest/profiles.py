@@ -25,12 +25,11 @@ import pandas as pd
 from ml.harmonization import harmonize_units, map_cached, normalize_sex
 from ml.ingest.formats import DEFAULT_CHUNKSIZE, DEFAULT_MAX_BYTES, IngestionError, ReadReport
 from ml.ingest.readers import read_file
-from ml.schema import CANONICAL_COLUMNS, DIRECT_IDENTIFIER_COLUMNS, SCALAR_FIELDS
+from ml.schema import CANONICAL_COLUMNS, DATE_COLUMNS, DIRECT_IDENTIFIER_COLUMNS, SCALAR_FIELDS
 from ml.values import is_missing, parse_date
 
 # The fields a proposal lists as the source's identifier columns; ml.privacy decides what is dropped.
 DIRECT_IDENTIFIER_FIELDS = frozenset(DIRECT_IDENTIFIER_COLUMNS) - {"zip"}
-DATE_FIELDS = ("birth_date", "visit_date")
 SYMPTOM_LAYOUTS = ("none", "long", "wide")
 # Columns a reader adds itself (``ml.ingest.readers``); never symptoms.
 READER_COLUMNS = frozenset({"row_number", "source_ref", "note_id"})
@@ -240,7 +239,7 @@ def apply_profile(chunk: pd.DataFrame, profile: SourceProfile) -> pd.DataFrame:
     ):
         if fixed:
             out[target] = out[target].where(out[target].notna(), fixed)
-    for target in DATE_FIELDS:
+    for target in DATE_COLUMNS:
         out[target] = _iso_dates(out[target], profile.date_format, profile.dayfirst)
     sexes = map_cached(lambda value: normalize_sex(value, profile.sex_values) or value, out["sex"])
     out["sex"] = pd.Series(sexes, dtype=object).where(~out["sex"].isna(), None)

@@ -12,13 +12,13 @@ import pandas as pd
 
 from ml.ingest.profiles import (
     ABSENT_WORDS,
-    DATE_FIELDS,
     DIRECT_IDENTIFIER_FIELDS,
     MAX_SEVERITY,
     PRESENT_WORDS,
     READER_COLUMNS,
     SourceProfile,
 )
+from ml.schema import DATE_COLUMNS
 from ml.values import fold_text, is_missing
 
 HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -372,7 +372,7 @@ def _assign(
         profile.column_map[column] = target
         if unit:
             setattr(profile, f"{target}_unit", unit)
-        if target in DATE_FIELDS and profile.date_format is None:
+        if target in DATE_COLUMNS and profile.date_format is None:
             profile.date_format = _date_format(texts, spanish=spanish)
         if target == "sex":
             profile.sex_values = _sex_values(texts)
