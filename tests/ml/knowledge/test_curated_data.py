@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = Path(__file__).resolve().parents[3] / "data"
 COMMON_CSV = DATA_DIR / "common_diseases.csv"
 LEXICON_ES_CSV = DATA_DIR / "lexicon_es.csv"
 LEXICON_EN_CSV = DATA_DIR / "lexicon_en.csv"

@@ -492,7 +492,7 @@ def test_a_fresh_process_has_the_kb_ready_within_two_seconds(kb_out_dir):
         "import time; started = time.perf_counter(); from ml import knowledge as kb; "
         f"k = kb.load_kb({str(kb_out_dir)!r}); print(time.perf_counter() - started, k.n_diseases)"
     )
-    repo_root = Path(__file__).resolve().parents[2]
+    repo_root = Path(__file__).resolve().parents[3]
     output = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=repo_root
     )

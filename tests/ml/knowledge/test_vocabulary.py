@@ -213,11 +213,9 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize("raw", BAD_INPUT)
 def test_bad_input_gives_none_and_never_raises(vocabulary, raw):
-    for match in (
-        vocabulary.match_symptom(raw),
-        vocabulary.match_symptom(raw, lang="es"),
-        vocabulary.match_disease(raw),
-    ):
+    matches = [vocabulary.match_symptom(raw), vocabulary.match_symptom(raw, lang="es"), vocabulary.match_disease(raw)]
+    assert len(matches) == 3
+    for match in matches:
         assert isinstance(match, Match) and match.method == "none" and match.id is None and not match.matched
         assert len(match.query) <= 300
 

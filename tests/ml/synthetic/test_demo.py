@@ -24,7 +24,7 @@ from tests.kb_build import session_kb_dir
 
 PATIENTS = 300
 SEED = 11
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = Path(__file__).resolve().parents[3] / "data"
 FILE_SOURCES = ("hospital_csv", "registry_jsonl", "research_xlsx")
 
 
@@ -118,11 +118,15 @@ def test_the_normaliser_maps_written_symptoms_and_diagnoses_back_to_the_manifest
     vocabulary = Vocabulary.build(knowledge)
     # Risk-factor columns (family_history, ...) are exposures the generator sets apart from the findings.
     risk_factors = {term for term, hpo_id in lexicon("lexicon_en.csv").items() if not hpo_id}
+    assert len(canonical[source]) > 0
+    mapped = 0
     for row, truth in zip(canonical[source].itertuples(), manifest["records"][source], strict=True):
         texts = [text for text in row.symptoms if text not in risk_factors]
+        mapped += len(texts)
         symptoms = {vocabulary.match_symptom(text, lang=lang).id for text in texts}
         assert symptoms == set(truth["present"]), row.row_number
         assert {vocabulary.match_disease(text).id for text in row.diagnoses} == set(truth["diagnoses"])
+    assert mapped > 0
 
 
 # ------------------------------------------------------------------------------------------ hospital CSV
