@@ -35,6 +35,7 @@ from sqlalchemy import delete, exists, func, select, text
 
 from app import audit
 from app.extensions import db
+from app.jobs.progress import JobCanceled
 from app.models import Case, CaseDiagnosis, CaseSymptom, Note, Patient, Upload, UploadStatus
 from app.models.accounts import utcnow
 from app.warehouse import raw_zone
@@ -63,7 +64,6 @@ from ml.wrangling import (
     scan,
     wrangle,
 )
-from worker.jobs import JobCanceled
 
 log = logging.getLogger(__name__)
 # Columns a reader derives from the file name; a profile that reads them makes the name patient data.
