@@ -5,10 +5,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app import audit
 from app.admin import bp
 from app.admin.forms import ExportForm, UserForm
-from app.auth.services import AccountError, create_user
+from app.auth.services import AccountError, create_user, set_active
 from app.auth.session import role_required
 from app.extensions import db
 from app.jobs.service import JobsUnavailable, launch
@@ -34,11 +33,10 @@ def users():
     form = UserForm()
     if form.validate_on_submit():
         try:
-            user, password = create_user(email=form.email.data, role=form.role.data)
+            user, password = create_user(email=form.email.data, role=form.role.data, by=current_user)
         except AccountError as error:
             flash(str(error), "error")
         else:
-            audit.record("user.create", target=user.email, role=user.role)
             flash(_("Account %(email)s created. Its one-time password is %(password)s", email=user.email,
                     password=password), "info")
             return redirect(url_for("admin.users"))
@@ -51,11 +49,10 @@ def users():
 @role_required("admin")
 def toggle_user(user_id: int):
     user = db.get_or_404(User, user_id)
-    if user.id == current_user.id:
+    try:
+        set_active(user, not user.active, by=current_user)
+    except AccountError:
         flash(_("You cannot deactivate your own account."), "error")
-        return redirect(url_for("admin.users"))
-    user.active = not user.active
-    audit.record("user.activate" if user.active else "user.deactivate", target=user.email)
     return redirect(url_for("admin.users"))
 
 

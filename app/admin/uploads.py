@@ -11,19 +11,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import audit
 from app.admin import bp
 from app.admin.upload_forms import DeleteForm, ProfileForm, ProposeProfileForm, UploadForm
 from app.auth.session import role_required
 from app.extensions import db
 from app.models import SourceProfileRecord, Upload
-from app.warehouse import raw_zone
 from app.warehouse.profiles import ProfileError, list_profiles, profile_names, save_profile
 from app.warehouse.service import (
     UploadRefused,
     create_upload,
     delete_upload,
     propose_profile_for,
+    raw_file,
     upload_report,
     validation_report,
 )
@@ -76,14 +75,10 @@ def upload_validation_report(upload_id: int):
 @role_required("admin")
 def upload_raw(upload_id: int):
     """Send the file as received (it holds patient identifiers: admins only, and audited)."""
-    upload = db.get_or_404(Upload, upload_id)
-    backend = raw_zone.storage()
-    if not backend.exists(upload.storage_key):
+    found = raw_file(db.get_or_404(Upload, upload_id), user=current_user)
+    if found is None:
         abort(404)
-    audit.record("upload.raw_download", target=f"upload:{upload.id}")
-    with backend.open(upload.storage_key) as handle:
-        content = handle.read()
-    name = safe_filename(raw_zone.original_name(upload.storage_key, upload.filename))
+    content, name = found
     # send_file encodes the name for the header (RFC 6266), whatever its spaces or accents.
     return send_file(io.BytesIO(content), mimetype="application/octet-stream", as_attachment=True,
                      download_name=name)

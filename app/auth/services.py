@@ -1,4 +1,7 @@
-"""Account services: authentication with throttling, and account creation."""
+"""Account services: authentication with throttling, logout, account creation and (de)activation.
+
+Each records its audit event and commits.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import secrets
 from flask import current_app
 from sqlalchemy import select
 
+from app import audit
 from app.extensions import db
 from app.models import ROLES, User
 from app.models.accounts import utcnow
@@ -18,19 +22,29 @@ class AccountError(ValueError):
 
 def authenticate(email: str, password: str) -> tuple[User | None, str]:
     """Check credentials; return the user and "" on success, or None and the reason ("invalid" | "locked")."""
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
-        return None, "invalid"
-    if user.is_locked():
-        return None, "locked"
-    if not user.check_password(password) or not user.active:
+    email = email.strip().lower()
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None or user.is_locked():
+        reason = "invalid" if user is None else "locked"
+    elif not user.check_password(password) or not user.active:
         _register_failure(user)
-        return None, "locked" if user.is_locked() else "invalid"
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = utcnow()
+        reason = "locked" if user.is_locked() else "invalid"
+    else:
+        user.failed_logins = 0
+        user.locked_until = None
+        user.last_login_at = utcnow()
+        audit.record("auth.login", target=user.email, user=user)
+        db.session.commit()
+        return user, ""
+    audit.record("auth.login_failed", target=email, reason=reason)
     db.session.commit()
-    return user, ""
+    return None, reason
+
+
+def log_out(user: User) -> None:
+    """Record that ``user`` logged out (the route ends the session)."""
+    audit.record("auth.logout", target=user.email, user=user)
+    db.session.commit()
 
 
 def _register_failure(user: User) -> None:
@@ -38,11 +52,14 @@ def _register_failure(user: User) -> None:
     if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
         user.locked_until = utcnow() + current_app.config["LOGIN_LOCKOUT"]
         user.failed_logins = 0
-    db.session.commit()
 
 
-def create_user(*, email: str, role: str, password: str | None = None) -> tuple[User, str]:
-    """Create an active account; generate a password when none is given. Return the user and the password."""
+def create_user(*, email: str, role: str, password: str | None = None, by: User | None = None,
+                via: str = "admin") -> tuple[User, str]:
+    """Create an active account; generate a password when none is given. Return the user and the password.
+
+    ``by`` is the admin who asked (``None`` from the command line); ``via`` says where: "admin", "cli" or "seed".
+    """
     email = email.strip().lower()
     if role not in ROLES:
         raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
@@ -56,5 +73,16 @@ def create_user(*, email: str, role: str, password: str | None = None) -> tuple[
     user = User(email=email, role=role)
     user.set_password(password)
     db.session.add(user)
+    audit.record("user.create", target=user.email, user=by, role=role, via=via)
     db.session.commit()
     return user, password
+
+
+def set_active(user: User, active: bool, *, by: User) -> User:
+    """Activate or deactivate ``user``; an admin cannot deactivate their own account."""
+    if user.id == by.id and not active:
+        raise AccountError("You cannot deactivate your own account.")
+    user.active = active
+    audit.record("user.activate" if active else "user.deactivate", target=user.email, user=by)
+    db.session.commit()
+    return user

@@ -40,13 +40,14 @@ def launch(kind: str, *, user=None, retry_of: Job | None = None, **args) -> Job:
     job = Job(rq_id=uuid.uuid4().hex, kind=kind, args=args, launched_by=user,
               retry_of_id=retry_of.id if retry_of else None)
     db.session.add(job)
+    db.session.flush()  # The audit record names the row's id.
+    audit.record("job.launch", target=f"job:{job.id}", user=user, kind=kind, retry_of=job.retry_of_id)
     db.session.commit()
     if queue.inline:
         _start_inline(job.id)
     else:
         queue.rq.enqueue(ENTRY_POINT, job.id, job_id=job.rq_id, job_timeout=timeout_for(kind),
                          meta={"kind": kind}, description=f"{kind} #{job.id}")
-    audit.record("job.launch", target=f"job:{job.id}", user=user, kind=kind, retry_of=job.retry_of_id)
     return job
 
 
@@ -72,8 +73,8 @@ def cancel(job: Job, *, user=None) -> Job:
     job.status = JobStatus.CANCELED
     job.finished_at = utcnow()
     job.stage = "Cancelled"
-    db.session.commit()
     audit.record("job.cancel", target=f"job:{job.id}", user=user, kind=job.kind)
+    db.session.commit()
     return job
 
 

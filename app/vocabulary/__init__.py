@@ -178,6 +178,7 @@ def map_term(term: UnmappedTerm, raw_id: str, *, user) -> UnmappedTerm:
         mapped_id=target,
         count=term.count,
     )
+    db.session.commit()
     return term
 
 
@@ -185,6 +186,7 @@ def ignore_term(term: UnmappedTerm, *, user) -> UnmappedTerm:
     """Mark a queued text as not a term; the normaliser stops reporting it."""
     _decide(term, TermStatus.IGNORED, None, user=user)
     audit.record("vocabulary.ignore", target=f"unmapped_term:{term.id}", user=user, kind=term.kind, count=term.count)
+    db.session.commit()
     return term
 
 
@@ -193,7 +195,6 @@ def _decide(term: UnmappedTerm, status: str, mapped_id: str | None, *, user) -> 
     term.mapped_id = mapped_id
     term.decided_by_id = user.id if user is not None else None
     term.decided_at = utcnow()
-    db.session.commit()
 
 
 def suggestions(term: UnmappedTerm, *, limit: int = 3) -> list[tuple[str, str, float]]:

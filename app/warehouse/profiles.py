@@ -69,6 +69,6 @@ def save_profile(data: Mapping | SourceProfile, *, user=None) -> SourceProfileRe
         record = SourceProfileRecord(name=name, builtin=name in BUILTIN_PROFILES)
         db.session.add(record)
     record.profile, record.updated_by, record.updated_at = profile.to_dict(), user, utcnow()
-    db.session.commit()
     audit.record("profile.create" if created else "profile.update", target=f"profile:{name}", user=user)
+    db.session.commit()
     return record

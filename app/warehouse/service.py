@@ -138,6 +138,7 @@ def create_upload(files: Iterable, source: str, profile_name: str | None, user=N
     for upload in uploads:
         audit.record("upload.create", target=f"upload:{upload.id}", user=user, source=source,
                      filename=upload.filename, profile=profile_name, size=upload.file_size, quarantine=quarantine)
+    db.session.commit()
     if enqueue:
         for upload in uploads:
             start_ingest(upload, user=user)
@@ -520,4 +521,17 @@ def delete_upload(upload: Upload, *, user=None) -> dict:
     if report_key:
         backend.delete(report_key)
     audit.record("upload.delete", target=f"upload:{upload_id}", user=user, **details)
+    db.session.commit()
     return counts
+
+
+def raw_file(upload: Upload, *, user) -> tuple[bytes, str] | None:
+    """Return the file as received and a safe name for it, audited; ``None`` when the raw zone no longer holds it."""
+    backend = raw_zone.storage()
+    if not backend.exists(upload.storage_key):
+        return None
+    audit.record("upload.raw_download", target=f"upload:{upload.id}", user=user)
+    db.session.commit()
+    with backend.open(upload.storage_key) as handle:
+        content = handle.read()
+    return content, safe_filename(raw_zone.original_name(upload.storage_key, upload.filename))
