@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.admin import bp
 from app.admin.forms import ExportForm, UserForm
-from app.auth.services import AccountError, create_user, set_active
+from app.auth.service import AccountError, create_user, set_active
 from app.auth.session import role_required
 from app.extensions import db
 from app.jobs.service import JobsUnavailable, launch

@@ -11,7 +11,7 @@ from app.admin.vocabulary_forms import IgnoreTermForm, MapTermForm
 from app.auth.session import role_required
 from app.extensions import db
 from app.models.vocabulary import TERM_KINDS, TermStatus, UnmappedTerm
-from app.vocabulary import ignore_term, map_term, suggestions
+from app.vocabulary.service import ignore_term, map_term, suggestions
 
 PAGE_SIZE = 50
 LABELS = {

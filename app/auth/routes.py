@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import bp
 from app.auth.forms import LoginForm
-from app.auth.services import authenticate, log_out
+from app.auth.service import authenticate, log_out
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.auth.services import AccountError, create_user
+from app.auth.service import AccountError, create_user
 from app.extensions import db
 from app.models import ROLES, User
 

@@ -19,7 +19,7 @@ def start_worker(*, redis, queue_name: str, burst: bool = False, with_scheduler:
 def warm_up(app) -> None:
     """Load the knowledge base and vocabulary once, before forking: every work horse inherits them."""
     from app.extensions import db
-    from app.vocabulary import current_vocabulary
+    from app.vocabulary.service import current_vocabulary
 
     with app.app_context():
         try:

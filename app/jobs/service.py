@@ -24,7 +24,7 @@ from app import audit
 from app.extensions import db, queue
 from app.jobs.kinds import ENTRY_POINT, JOB_KINDS, timeout_for
 from app.models import Job, JobStatus
-from app.models.accounts import utcnow
+from app.time import utcnow
 
 
 class JobsUnavailable(RuntimeError):

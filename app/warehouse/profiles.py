@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app import audit
 from app.extensions import db
 from app.models import SourceProfileRecord
-from app.models.accounts import utcnow
+from app.time import utcnow
 from ml.profiles import BUILTIN_PROFILES, SourceProfile
 
 

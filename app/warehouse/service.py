@@ -37,7 +37,7 @@ from app import audit
 from app.extensions import db
 from app.jobs.progress import JobCanceled
 from app.models import Case, CaseDiagnosis, CaseSymptom, Note, Patient, Upload, UploadStatus
-from app.models.accounts import utcnow
+from app.time import utcnow
 from app.warehouse import raw_zone
 from app.warehouse.loader import WAREHOUSE_LOCK, WarehouseLoader
 from app.warehouse.profiles import ProfileError, get_profile
@@ -357,14 +357,14 @@ def _ingest(upload: Upload, progress, timer: StageTimer) -> dict:
 
 def _vocabulary():
     """Return the current vocabulary normaliser."""
-    from app.vocabulary import current_vocabulary
+    from app.vocabulary.service import current_vocabulary
 
     return current_vocabulary()
 
 
 def _queue_unmapped(mapper: TermMapper, source: str) -> None:
     """Send the (scrubbed) texts nothing matched to the vocabulary review queue."""
-    from app.vocabulary import record_unmapped_counts
+    from app.vocabulary.service import record_unmapped_counts
 
     try:
         for kind, counts in mapper.unmapped.items():

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app import audit
 from app.extensions import db
 from app.models import ROLES, User
-from app.models.accounts import utcnow
+from app.time import utcnow
 
 
 class AccountError(ValueError):
