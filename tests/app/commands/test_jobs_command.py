@@ -29,7 +29,7 @@ def test_launched_job_is_queued_audited_and_run_by_the_worker(app, run_worker):
 
 
 def test_wait_prints_the_outcome_and_fails_when_the_job_failed(make_app, monkeypatch):
-    monkeypatch.setitem(kinds.JOB_KINDS, "explode", kinds.JobKind("tests.test_jobs_command:explode", 30))
+    monkeypatch.setitem(kinds.JOB_KINDS, "explode", kinds.JobKind("tests.app.commands.test_jobs_command:explode", 30))
     app = make_app(RQ_INLINE=True)
     runner = app.test_cli_runner()
     finished = runner.invoke(args=["jobs", "launch", "audit_export", "--wait", "20"])

@@ -30,8 +30,8 @@ def flaky(progress, *, flag_file: str) -> dict:
 
 @pytest.fixture
 def test_kinds(monkeypatch):
-    monkeypatch.setitem(kinds.JOB_KINDS, "explode", kinds.JobKind("tests.test_jobs:explode", 30))
-    monkeypatch.setitem(kinds.JOB_KINDS, "flaky", kinds.JobKind("tests.test_jobs:flaky", 30))
+    monkeypatch.setitem(kinds.JOB_KINDS, "explode", kinds.JobKind("tests.app.jobs.test_jobs:explode", 30))
+    monkeypatch.setitem(kinds.JOB_KINDS, "flaky", kinds.JobKind("tests.app.jobs.test_jobs:flaky", 30))
 
 
 def test_export_job_launched_from_the_page_runs_and_shows_its_result(client, login, run_worker):
