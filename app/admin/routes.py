@@ -12,8 +12,7 @@ from app.auth.session import role_required
 from app.extensions import db
 from app.jobs.service import JobsUnavailable, launch
 from app.models import AuditEvent, Job, User
-
-PAGE_SIZE = 50
+from app.pagination import paginate
 
 
 @bp.get("/")
@@ -63,7 +62,7 @@ def audit_log():
     query = select(AuditEvent).order_by(AuditEvent.id.desc())
     if action:
         query = query.where(AuditEvent.action == action)
-    events = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PAGE_SIZE, error_out=False)
+    events = paginate(query)
     return render_template("admin/audit.html", events=events, action=action, export_form=ExportForm())
 
 
