@@ -53,7 +53,7 @@ def run(job_id: int) -> dict | None:
     with app_context():
         from app.extensions import db
         from app.models import Job, JobStatus
-        from app.models.accounts import utcnow
+        from app.time import utcnow
 
         job_row = db.session.get(Job, job_id)
         if job_row is None:
@@ -80,7 +80,7 @@ def run(job_id: int) -> dict | None:
 
 def _finish(job_row, *, status: str, stage: str, result=None, error=None) -> None:
     from app.extensions import db
-    from app.models.accounts import utcnow
+    from app.time import utcnow
 
     db.session.refresh(job_row)
     job_row.status, job_row.stage, job_row.finished_at = status, stage, utcnow()
