@@ -1,4 +1,7 @@
-"""Write the audit log. Every state-changing action calls :func:`record` exactly once."""
+"""Write the audit log. Every state-changing service calls :func:`record` exactly once, then commits.
+
+The record joins the caller's transaction, so the change and its audit event are stored together or not at all.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,10 @@ from app.extensions import db
 from app.models import AuditEvent, User
 
 
-def record(action: str, *, target: str = "", user: User | None = None, commit: bool = True, **details) -> AuditEvent:
-    """Append an audit event for ``action`` on ``target`` by ``user`` (default: the logged-in user).
+def record(action: str, *, target: str = "", user: User | None = None, **details) -> AuditEvent:
+    """Add an audit event for ``action`` on ``target`` by ``user`` (default: the logged-in user) to the session.
+
+    The caller commits it with the change it records.
 
     ``details`` must be small and never hold patient data: ids, counts, names of files and models.
     """
@@ -24,8 +29,6 @@ def record(action: str, *, target: str = "", user: User | None = None, commit: b
         ip_address=request.remote_addr if has_request_context() else None,
     )
     db.session.add(event)
-    if commit:
-        db.session.commit()
     return event
 
 

@@ -96,7 +96,7 @@ def main() -> None:
     app = create_app(config)
     with app.app_context():
         upgrade()
-        from app.vocabulary import current_vocabulary
+        from app.vocabulary.service import current_vocabulary
 
         current_vocabulary()  # build the indexes before timing, as a running worker would have them
         with csv_path.open("rb") as handle:

@@ -64,11 +64,13 @@ def test_image_compiles_catalogues_and_builds_the_knowledge_base_without_keeping
 
 
 def test_every_copied_path_exists_and_local_state_stays_out_of_the_build_context():
-    for line in instructions(DOCKERFILE):
-        if line.startswith("COPY ") and "--from" not in line:
-            *sources, _ = line.split()[1:]
-            for source in sources:
-                assert (ROOT / source).exists(), f"Dockerfile copies a missing {source}"
+    copies = [line for line in instructions(DOCKERFILE) if line.startswith("COPY ") and "--from" not in line]
+    assert copies, "the Dockerfile copies nothing from the build context"
+    for line in copies:
+        *sources, _ = line.split()[1:]
+        assert sources, line
+        for source in sources:
+            assert (ROOT / source).exists(), f"Dockerfile copies a missing {source}"
     ignored = (ROOT / ".dockerignore").read_text().split()
     for path in (".git", ".venv", "instance", ".env", "**/__pycache__", ".pytest_cache"):
         assert path in ignored
@@ -108,6 +110,8 @@ def test_services_wait_for_what_they_need(compose, service, dependency, conditio
 
 def test_conditions_can_be_met(compose):
     services = compose["services"]
+    rules = [rule for service in services.values() for rule in service.get("depends_on", {}).values()]
+    assert rules, "no service depends on another"
     for service in services.values():
         for dependency, rule in service.get("depends_on", {}).items():
             if rule["condition"] == "service_healthy":

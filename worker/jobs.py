@@ -14,14 +14,11 @@ from contextlib import contextmanager
 from flask import current_app, has_app_context
 from rq import get_current_job
 
-from worker.registry import JOB_KINDS
+from app.jobs.kinds import JOB_KINDS
+from app.jobs.progress import JobCanceled, Progress
 
 log = logging.getLogger(__name__)
 _app = None
-
-
-class JobCanceled(Exception):
-    """An admin cancelled the job while it ran."""
 
 
 def use_app(app) -> None:
@@ -47,29 +44,8 @@ def app_context():
 
 def load_task(kind: str):
     """Import the task function registered for ``kind``."""
-    module_name, _, function_name = JOB_KINDS[kind][0].partition(":")
+    module_name, _, function_name = JOB_KINDS[kind].task.partition(":")
     return getattr(importlib.import_module(module_name), function_name)
-
-
-class Progress:
-    """Report progress of one job to its row and to RQ's job.meta; raise JobCanceled when asked to stop."""
-
-    def __init__(self, job_row):
-        self.job_row = job_row
-
-    def __call__(self, percent: float, stage: str = "") -> None:
-        from app.extensions import db
-
-        db.session.refresh(self.job_row)
-        if self.job_row.cancel_requested:
-            raise JobCanceled(f"Job {self.job_row.id} was cancelled.")
-        self.job_row.progress = max(0, min(100, int(percent)))
-        self.job_row.stage = stage[:200]
-        db.session.commit()
-        rq_job = get_current_job()
-        if rq_job is not None:
-            rq_job.meta.update(progress=self.job_row.progress, stage=self.job_row.stage)
-            rq_job.save_meta()
 
 
 def run(job_id: int) -> dict | None:
@@ -77,7 +53,7 @@ def run(job_id: int) -> dict | None:
     with app_context():
         from app.extensions import db
         from app.models import Job, JobStatus
-        from app.models.accounts import utcnow
+        from app.time import utcnow
 
         job_row = db.session.get(Job, job_id)
         if job_row is None:
@@ -104,7 +80,7 @@ def run(job_id: int) -> dict | None:
 
 def _finish(job_row, *, status: str, stage: str, result=None, error=None) -> None:
     from app.extensions import db
-    from app.models.accounts import utcnow
+    from app.time import utcnow
 
     db.session.refresh(job_row)
     job_row.status, job_row.stage, job_row.finished_at = status, stage, utcnow()

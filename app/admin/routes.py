@@ -5,16 +5,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app import audit
 from app.admin import bp
 from app.admin.forms import ExportForm, UserForm
-from app.auth.services import AccountError, create_user
+from app.auth.service import AccountError, create_user, set_active
 from app.auth.session import role_required
 from app.extensions import db
 from app.jobs.service import JobsUnavailable, launch
 from app.models import AuditEvent, Job, User
-
-PAGE_SIZE = 50
+from app.pagination import paginate
 
 
 @bp.get("/")
@@ -34,11 +32,10 @@ def users():
     form = UserForm()
     if form.validate_on_submit():
         try:
-            user, password = create_user(email=form.email.data, role=form.role.data)
+            user, password = create_user(email=form.email.data, role=form.role.data, by=current_user)
         except AccountError as error:
             flash(str(error), "error")
         else:
-            audit.record("user.create", target=user.email, role=user.role)
             flash(_("Account %(email)s created. Its one-time password is %(password)s", email=user.email,
                     password=password), "info")
             return redirect(url_for("admin.users"))
@@ -51,11 +48,10 @@ def users():
 @role_required("admin")
 def toggle_user(user_id: int):
     user = db.get_or_404(User, user_id)
-    if user.id == current_user.id:
+    try:
+        set_active(user, not user.active, by=current_user)
+    except AccountError:
         flash(_("You cannot deactivate your own account."), "error")
-        return redirect(url_for("admin.users"))
-    user.active = not user.active
-    audit.record("user.activate" if user.active else "user.deactivate", target=user.email)
     return redirect(url_for("admin.users"))
 
 
@@ -66,7 +62,7 @@ def audit_log():
     query = select(AuditEvent).order_by(AuditEvent.id.desc())
     if action:
         query = query.where(AuditEvent.action == action)
-    events = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PAGE_SIZE, error_out=False)
+    events = paginate(query)
     return render_template("admin/audit.html", events=events, action=action, export_form=ExportForm())
 
 

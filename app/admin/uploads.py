@@ -1,57 +1,57 @@
 """Upload pages: send files from a source, follow their ingestion, read the reports, delete an upload;
 and the source profiles that map each source's columns onto dxflow's canonical record."""
 
-import io
 import json
 import tempfile
 from pathlib import Path
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import audit
 from app.admin import bp
 from app.admin.upload_forms import DeleteForm, ProfileForm, ProposeProfileForm, UploadForm
 from app.auth.session import role_required
+from app.downloads import send_download
 from app.extensions import db
 from app.models import SourceProfileRecord, Upload
-from app.warehouse import raw_zone
+from app.pagination import paginate
 from app.warehouse.profiles import ProfileError, list_profiles, profile_names, save_profile
 from app.warehouse.service import (
     UploadRefused,
     create_upload,
     delete_upload,
     propose_profile_for,
+    raw_file,
     upload_report,
     validation_report,
 )
 from ml.ingest import IngestionError, safe_filename
 
-PAGE_SIZE = 50
 
-
-@bp.route("/uploads", methods=["GET", "POST"])
+@bp.get("/uploads")
 @role_required("admin", "auditor")
 def uploads():
+    return _render_uploads(_upload_form())
+
+
+@bp.post("/uploads")
+@role_required("admin")
+def create_uploads():
     form = _upload_form()
-    if request.method == "POST":
-        if current_user.role != "admin":
-            abort(403)
-        if not form.validate_on_submit():
-            return _render_uploads(form), 400
-        try:
-            created = create_upload(form.files.data, form.source.data, form.profile.data, current_user,
-                                    quarantine=form.quarantine.data)
-        except UploadRefused as error:
-            flash(str(error), "error")
-            return _render_uploads(form), 400
-        flash(_("%(n)s file(s) received; ingestion has started.", n=len(created)), "info")
-        target = url_for("admin.upload_detail", upload_id=created[0].id) if len(created) == 1 else url_for(
-            "admin.uploads")
-        return redirect(target)
-    return _render_uploads(form)
+    if not form.validate_on_submit():
+        return _render_uploads(form), 400
+    try:
+        created = create_upload(form.files.data, form.source.data, form.profile.data, current_user,
+                                quarantine=form.quarantine.data)
+    except UploadRefused as error:
+        flash(str(error), "error")
+        return _render_uploads(form), 400
+    flash(_("%(n)s file(s) received; ingestion has started.", n=len(created)), "info")
+    target = url_for("admin.upload_detail", upload_id=created[0].id) if len(created) == 1 else url_for(
+        "admin.uploads")
+    return redirect(target)
 
 
 @bp.get("/uploads/<int:upload_id>")
@@ -68,25 +68,18 @@ def upload_validation_report(upload_id: int):
     content = validation_report(db.get_or_404(Upload, upload_id))
     if content is None:
         abort(404)
-    return send_file(io.BytesIO(content), mimetype="text/csv", as_attachment=True,
-                     download_name=f"upload-{upload_id}-validation.csv")
+    return send_download(content, f"upload-{upload_id}-validation.csv", mimetype="text/csv")
 
 
 @bp.get("/uploads/<int:upload_id>/raw")
 @role_required("admin")
 def upload_raw(upload_id: int):
     """Send the file as received (it holds patient identifiers: admins only, and audited)."""
-    upload = db.get_or_404(Upload, upload_id)
-    backend = raw_zone.storage()
-    if not backend.exists(upload.storage_key):
+    found = raw_file(db.get_or_404(Upload, upload_id), user=current_user)
+    if found is None:
         abort(404)
-    audit.record("upload.raw_download", target=f"upload:{upload.id}")
-    with backend.open(upload.storage_key) as handle:
-        content = handle.read()
-    name = safe_filename(raw_zone.original_name(upload.storage_key, upload.filename))
-    # send_file encodes the name for the header (RFC 6266), whatever its spaces or accents.
-    return send_file(io.BytesIO(content), mimetype="application/octet-stream", as_attachment=True,
-                     download_name=name)
+    content, name = found
+    return send_download(content, name, mimetype="application/octet-stream")
 
 
 @bp.post("/uploads/<int:upload_id>/delete")
@@ -110,18 +103,22 @@ def profiles():
     return render_template("admin/profiles.html", profiles=list_profiles(), propose_form=ProposeProfileForm())
 
 
-@bp.route("/profiles/<name>", methods=["GET", "POST"])
+@bp.get("/profiles/<name>")
 @role_required("admin", "auditor")
 def profile_edit(name: str):
     record = db.session.scalar(select(SourceProfileRecord).where(SourceProfileRecord.name == name))
+    if record is None:
+        abort(404)
     form = ProfileForm()
-    if request.method == "GET":
-        if record is None:
-            abort(404)
-        form.profile_json.data = json.dumps(record.profile, indent=2, ensure_ascii=False)
-        return render_template("admin/profile_edit.html", name=name, form=form, record=record)
-    if current_user.role != "admin":
-        abort(403)
+    form.profile_json.data = json.dumps(record.profile, indent=2, ensure_ascii=False)
+    return render_template("admin/profile_edit.html", name=name, form=form, record=record)
+
+
+@bp.post("/profiles/<name>")
+@role_required("admin")
+def save_profile_edit(name: str):
+    record = db.session.scalar(select(SourceProfileRecord).where(SourceProfileRecord.name == name))
+    form = ProfileForm()
     if not form.validate_on_submit():
         return render_template("admin/profile_edit.html", name=name, form=form, record=record), 400
     try:
@@ -167,6 +164,5 @@ def _upload_form() -> UploadForm:
 
 
 def _render_uploads(form: UploadForm):
-    page = request.args.get("page", 1, type=int)
-    uploads = db.paginate(select(Upload).order_by(Upload.id.desc()), page=page, per_page=PAGE_SIZE, error_out=False)
+    uploads = paginate(select(Upload).order_by(Upload.id.desc()))
     return render_template("admin/uploads.html", form=form, uploads=uploads)

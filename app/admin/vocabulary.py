@@ -11,9 +11,9 @@ from app.admin.vocabulary_forms import IgnoreTermForm, MapTermForm
 from app.auth.session import role_required
 from app.extensions import db
 from app.models.vocabulary import TERM_KINDS, TermStatus, UnmappedTerm
-from app.vocabulary import ignore_term, map_term, suggestions
+from app.pagination import paginate
+from app.vocabulary.service import ignore_term, map_term, suggestions
 
-PAGE_SIZE = 50
 LABELS = {
     "symptom": _l("symptom"),
     "disease": _l("disease"),
@@ -68,7 +68,7 @@ def _render_queue():
     if filters["kind"]:
         query = query.where(UnmappedTerm.kind == filters["kind"])
     query = query.order_by(UnmappedTerm.count.desc(), UnmappedTerm.id)
-    terms = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PAGE_SIZE, error_out=False)
+    terms = paginate(query)
     can_decide = current_user.has_role("admin")
     guesses = {term.id: suggestions(term) for term in terms.items} if can_decide else {}
     return render_template(

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from app.vocabulary import VocabularyError, resolve_target
+from app.vocabulary.service import VocabularyError, resolve_target
 
 
 class MapTermForm(FlaskForm):

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from app.api import bp
 from app.auth.session import role_required
-from app.vocabulary import current_vocabulary
+from app.vocabulary.service import current_vocabulary
 
 MAX_QUERY_CHARS = 200
 LANGUAGES = ("en", "es")

@@ -6,10 +6,9 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app import audit
 from app.auth import bp
 from app.auth.forms import LoginForm
-from app.auth.services import authenticate
+from app.auth.service import authenticate, log_out
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -22,21 +21,19 @@ def login():
         return render_template("auth/login.html", form=form), status
     user, reason = authenticate(form.email.data, form.password.data)
     if user is None:
-        audit.record("auth.login_failed", target=form.email.data.strip().lower(), reason=reason)
         if reason == "locked":
             flash(_("Too many failed attempts. Try again in a few minutes."), "error")
             return render_template("auth/login.html", form=form), 429
         flash(_("Invalid e-mail or password."), "error")
         return render_template("auth/login.html", form=form), 401
     login_user(user, remember=form.remember.data)
-    audit.record("auth.login", target=user.email, user=user)
     return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    audit.record("auth.logout", target=current_user.email)
+    log_out(current_user._get_current_object())
     logout_user()
     flash(_("You have been logged out."), "info")
     return redirect(url_for("auth.login"))

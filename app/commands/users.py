@@ -8,8 +8,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app import audit
-from app.auth.services import AccountError, create_user
+from app.auth.service import AccountError, create_user
 from app.extensions import db
 from app.models import ROLES, User
 
@@ -27,10 +26,9 @@ def create_user_command(email: str, role: str, password_stdin: bool) -> None:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user, _ = create_user(email=email, role=role, password=password)
+        user, _ = create_user(email=email, role=role, password=password, via="cli")
     except AccountError as error:
         raise click.ClickException(str(error)) from error
-    audit.record("user.create", target=user.email, user=None, role=role, via="cli")
     click.echo(f"Created {user.email} ({user.role}).")
 
 
@@ -51,8 +49,7 @@ def seed_accounts_command(domain: str) -> None:
         click.echo("Accounts exist already; none created.")
         return
     for role in ROLES:
-        user, password = create_user(email=f"{role}@{domain}", role=role)
-        audit.record("user.create", target=user.email, user=None, role=role, via="seed")
+        user, password = create_user(email=f"{role}@{domain}", role=role, via="seed")
         click.echo(f"  {role:10} {user.email:28} password: {password}")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app.vocabulary import match
+from app.vocabulary.service import match
 
 vocab_cli = AppGroup("vocab", help="Try the symptom and disease normaliser.")
 

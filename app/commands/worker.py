@@ -10,7 +10,7 @@ from app.extensions import queue
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker_command(burst: bool) -> None:
     """Run a worker (with RQ's scheduler) on the dxflow queue."""
-    from worker.runner import start_worker, warm_up
+    from app.jobs.runner import start_worker, warm_up
 
     if queue.inline:
         raise click.ClickException("RQ_INLINE is set: jobs run inside the web app; no worker is needed.")

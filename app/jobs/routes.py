@@ -1,27 +1,25 @@
 """Job pages: list, detail (with a progress bar polling /api/v1/jobs/<id>), cancel, retry, result download."""
 
-import io
 from pathlib import PurePosixPath
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth.session import role_required
+from app.downloads import send_download
 from app.extensions import db
 from app.jobs import bp, service
 from app.models import Job
+from app.pagination import paginate
 from app.warehouse.raw_zone import storage
-
-PAGE_SIZE = 50
 
 
 @bp.get("/")
 @role_required("admin", "auditor")
 def index():
-    page = request.args.get("page", 1, type=int)
-    jobs = db.paginate(select(Job).order_by(Job.id.desc()), page=page, per_page=PAGE_SIZE, error_out=False)
+    jobs = paginate(select(Job).order_by(Job.id.desc()))
     return render_template("jobs/index.html", jobs=jobs)
 
 
@@ -70,5 +68,4 @@ def download(job_id: int):
         abort(404)
     with backend.open(key) as handle:
         content = handle.read()
-    return send_file(io.BytesIO(content), mimetype="text/csv", as_attachment=True,
-                     download_name=PurePosixPath(key).name)
+    return send_download(content, PurePosixPath(key).name, mimetype="text/csv")

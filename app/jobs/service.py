@@ -1,8 +1,9 @@
 """Launch, cancel, retry and synchronise background jobs.
 
 Jobs are enqueued by kind and plain arguments (ids, paths, names), never ORM objects. The worker runs
-``worker.jobs.run(job_id)``, which looks up the kind on the ``Job`` row. Progress flows worker → ``job.meta``
-and the ``Job`` row; :func:`sync_with_rq` catches what the worker could not report itself (a killed work horse).
+:data:`app.jobs.kinds.ENTRY_POINT` (``worker.jobs.run(job_id)``, named here, never imported), which looks up the
+kind on the ``Job`` row. Progress flows worker → ``job.meta`` and the ``Job`` row; :func:`sync_with_rq` catches
+what the worker could not report itself (a killed work horse).
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job as RQJob
 from rq.job import JobStatus as RQStatus
+from rq.utils import import_attribute
 
 from app import audit
 from app.extensions import db, queue
+from app.jobs.kinds import ENTRY_POINT, JOB_KINDS, timeout_for
 from app.models import Job, JobStatus
-from app.models.accounts import utcnow
-from worker.registry import JOB_KINDS, timeout_for
+from app.time import utcnow
 
 
 class JobsUnavailable(RuntimeError):
@@ -38,19 +40,19 @@ def launch(kind: str, *, user=None, retry_of: Job | None = None, **args) -> Job:
     job = Job(rq_id=uuid.uuid4().hex, kind=kind, args=args, launched_by=user,
               retry_of_id=retry_of.id if retry_of else None)
     db.session.add(job)
+    db.session.flush()  # The audit record names the row's id.
+    audit.record("job.launch", target=f"job:{job.id}", user=user, kind=kind, retry_of=job.retry_of_id)
     db.session.commit()
     if queue.inline:
         _start_inline(job.id)
     else:
-        queue.rq.enqueue("worker.jobs.run", job.id, job_id=job.rq_id, job_timeout=timeout_for(kind),
+        queue.rq.enqueue(ENTRY_POINT, job.id, job_id=job.rq_id, job_timeout=timeout_for(kind),
                          meta={"kind": kind}, description=f"{kind} #{job.id}")
-    audit.record("job.launch", target=f"job:{job.id}", user=user, kind=kind, retry_of=job.retry_of_id)
     return job
 
 
 def _start_inline(job_id: int) -> None:
-    from worker.jobs import run
-
+    run = import_attribute(ENTRY_POINT)  # By name, as RQ itself would: the web app does not import the worker.
     app = current_app._get_current_object()
 
     def target():
@@ -71,8 +73,8 @@ def cancel(job: Job, *, user=None) -> Job:
     job.status = JobStatus.CANCELED
     job.finished_at = utcnow()
     job.stage = "Cancelled"
-    db.session.commit()
     audit.record("job.cancel", target=f"job:{job.id}", user=user, kind=job.kind)
+    db.session.commit()
     return job
 
 

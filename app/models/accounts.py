@@ -13,6 +13,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.time import utcnow
 
 ROLES = ("clinician", "admin", "auditor")
 
@@ -21,11 +22,6 @@ ROLES = ("clinician", "admin", "auditor")
 def password_hasher(profile: str) -> PasswordHasher:
     """Return an Argon2id hasher with the named argon2-cffi parameter profile (e.g. RFC_9106_LOW_MEMORY)."""
     return PasswordHasher.from_parameters(getattr(profiles, profile))
-
-
-def utcnow() -> datetime:
-    """Return the current time as an aware UTC datetime."""
-    return datetime.now(UTC)
 
 
 class User(UserMixin, db.Model):

@@ -9,7 +9,8 @@ from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.accounts import User, utcnow
+from app.models.accounts import User
+from app.time import utcnow
 
 TERM_KINDS = ("symptom", "disease")
 

@@ -14,7 +14,8 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.accounts import User, utcnow
+from app.models.accounts import User
+from app.time import utcnow
 
 # The rows under a case (symptoms, diagnoses, notes) carry their case_id (indexed: training reads symptoms by
 # case) and their upload_id (lineage), without foreign keys. Only the loader writes them, in the same transaction

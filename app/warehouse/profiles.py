@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app import audit
 from app.extensions import db
 from app.models import SourceProfileRecord
-from app.models.accounts import utcnow
+from app.time import utcnow
 from ml.ingest import SourceProfile
 from ml.synthetic import BUILTIN_PROFILES
 
@@ -70,6 +70,6 @@ def save_profile(data: Mapping | SourceProfile, *, user=None) -> SourceProfileRe
         record = SourceProfileRecord(name=name, builtin=name in BUILTIN_PROFILES)
         db.session.add(record)
     record.profile, record.updated_by, record.updated_at = profile.to_dict(), user, utcnow()
-    db.session.commit()
     audit.record("profile.create" if created else "profile.update", target=f"profile:{name}", user=user)
+    db.session.commit()
     return record

@@ -35,8 +35,9 @@ from sqlalchemy import delete, exists, func, select, text
 
 from app import audit
 from app.extensions import db
+from app.jobs.progress import JobCanceled
 from app.models import Case, CaseDiagnosis, CaseSymptom, Note, Patient, Upload, UploadStatus
-from app.models.accounts import utcnow
+from app.time import utcnow
 from app.warehouse import raw_zone
 from app.warehouse.loader import WAREHOUSE_LOCK, WarehouseLoader
 from app.warehouse.profiles import ProfileError, get_profile
@@ -62,7 +63,6 @@ from ml.ingest import (
 )
 from ml.privacy import pseudonym_key
 from ml.storage import spooled_with_hash
-from worker.jobs import JobCanceled
 
 log = logging.getLogger(__name__)
 # Columns a reader derives from the file name; a profile that reads them makes the name patient data.
@@ -137,6 +137,7 @@ def create_upload(files: Iterable, source: str, profile_name: str | None, user=N
     for upload in uploads:
         audit.record("upload.create", target=f"upload:{upload.id}", user=user, source=source,
                      filename=upload.filename, profile=profile_name, size=upload.file_size, quarantine=quarantine)
+    db.session.commit()
     if enqueue:
         for upload in uploads:
             start_ingest(upload, user=user)
@@ -355,14 +356,14 @@ def _ingest(upload: Upload, progress, timer: StageTimer) -> dict:
 
 def _vocabulary():
     """Return the current vocabulary normaliser."""
-    from app.vocabulary import current_vocabulary
+    from app.vocabulary.service import current_vocabulary
 
     return current_vocabulary()
 
 
 def _queue_unmapped(mapper: TermMapper, source: str) -> None:
     """Send the (scrubbed) texts nothing matched to the vocabulary review queue."""
-    from app.vocabulary import record_unmapped_counts
+    from app.vocabulary.service import record_unmapped_counts
 
     try:
         for kind, counts in mapper.unmapped.items():
@@ -519,4 +520,17 @@ def delete_upload(upload: Upload, *, user=None) -> dict:
     if report_key:
         backend.delete(report_key)
     audit.record("upload.delete", target=f"upload:{upload_id}", user=user, **details)
+    db.session.commit()
     return counts
+
+
+def raw_file(upload: Upload, *, user) -> tuple[bytes, str] | None:
+    """Return the file as received and a safe name for it, audited; ``None`` when the raw zone no longer holds it."""
+    backend = raw_zone.storage()
+    if not backend.exists(upload.storage_key):
+        return None
+    audit.record("upload.raw_download", target=f"upload:{upload.id}", user=user)
+    db.session.commit()
+    with backend.open(upload.storage_key) as handle:
+        content = handle.read()
+    return content, safe_filename(raw_zone.original_name(upload.storage_key, upload.filename))

@@ -1,1 +1,1 @@
-"""Task functions run by the worker; each is registered by kind in :mod:`worker.registry`."""
+"""Task functions run by the worker; each is registered by kind in :mod:`app.jobs.kinds`."""

@@ -1,6 +1,6 @@
 """Access rows for the foundation: home, auth, admin, jobs, health."""
 
-from tests.access import ADMIN, ANON, AUDIT, CLIN
+from tests.app.access import ADMIN, ANON, AUDIT, CLIN
 
 SAMPLES = {"job_id": 999, "user_id": 999, "code": "es"}
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, User
-from app.models.accounts import utcnow
+from app.time import utcnow
 from tests.conftest import PASSWORD, csrf_token_from
 
 

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Case, SourceProfileRecord, Upload, UploadStatus, User
+from tests.app.warehouse.test_warehouse import hospital_csv, registry_jsonl
 from tests.conftest import PASSWORD
 from tests.kb_build import session_kb_dir
-from tests.test_warehouse import hospital_csv, registry_jsonl
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Access rows for the vocabulary review page and the autocomplete API."""
 
-from tests.access import ADMIN, ANON, AUDIT, CLIN
+from tests.app.access import ADMIN, ANON, AUDIT, CLIN
 
 SAMPLES = {"term_id": 999}
 

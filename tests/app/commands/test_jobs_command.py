@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.jobs import kinds
 from app.models import AuditEvent, Job, JobStatus
 from app.warehouse.raw_zone import storage
-from worker import registry
 
 
 def explode(progress, *, message: str) -> dict:
@@ -29,7 +29,7 @@ def test_launched_job_is_queued_audited_and_run_by_the_worker(app, run_worker):
 
 
 def test_wait_prints_the_outcome_and_fails_when_the_job_failed(make_app, monkeypatch):
-    monkeypatch.setitem(registry.JOB_KINDS, "explode", ("tests.test_jobs_command:explode", 30))
+    monkeypatch.setitem(kinds.JOB_KINDS, "explode", kinds.JobKind("tests.app.commands.test_jobs_command:explode", 30))
     app = make_app(RQ_INLINE=True)
     runner = app.test_cli_runner()
     finished = runner.invoke(args=["jobs", "launch", "audit_export", "--wait", "20"])

@@ -6,9 +6,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from app import vocabulary as service
 from app.extensions import db
 from app.models import AuditEvent, TermStatus, UnmappedTerm
+from app.vocabulary import service
 from tests.kb_build import session_kb_dir
 
 UNKNOWN = "me pica todo el cuerpo raro"

@@ -8,9 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.jobs import service
+from app.jobs import kinds, service
 from app.models import AuditEvent, Job, JobStatus
-from worker import registry
 
 
 def explode(progress, *, message: str) -> dict:
@@ -31,8 +30,8 @@ def flaky(progress, *, flag_file: str) -> dict:
 
 @pytest.fixture
 def test_kinds(monkeypatch):
-    monkeypatch.setitem(registry.JOB_KINDS, "explode", ("tests.test_jobs:explode", 30))
-    monkeypatch.setitem(registry.JOB_KINDS, "flaky", ("tests.test_jobs:flaky", 30))
+    monkeypatch.setitem(kinds.JOB_KINDS, "explode", kinds.JobKind("tests.app.jobs.test_jobs:explode", 30))
+    monkeypatch.setitem(kinds.JOB_KINDS, "flaky", kinds.JobKind("tests.app.jobs.test_jobs:flaky", 30))
 
 
 def test_export_job_launched_from_the_page_runs_and_shows_its_result(client, login, run_worker):
@@ -101,7 +100,7 @@ def test_cancel_a_queued_job_so_the_worker_never_runs_it(app, client, login, run
 
 
 def test_a_running_job_stops_at_its_next_progress_report_when_cancelled(app, login, test_kinds):
-    from worker.jobs import JobCanceled, Progress
+    from app.jobs.progress import JobCanceled, Progress
 
     admin = login("admin")
     job = service.launch("explode", user=admin, message="never")

@@ -9,7 +9,7 @@ import pytest
 
 from config import Config, ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def env_without_secrets(tmp_path, **extra):

@@ -1,13 +1,14 @@
-"""Every route × every role (and anonymous) gets the status its users expect (rows in tests/access/)."""
+"""Every route × every role (and anonymous) gets the status its users expect (rows in tests/app/access/)."""
 
 import pytest
 
-from tests.access import ANON, MATRIX, ROLES, SAMPLES
+from tests.app.access import ANON, MATRIX, ROLES, SAMPLES
 
 CASES = [(method, path, role, status) for method, path, expected in MATRIX for role, status in expected.items()]
 
 
 def test_every_row_names_every_role():
+    assert len(MATRIX) > 20  # The area modules were collected.
     for method, path, expected in MATRIX:
         assert set(expected) == set(ROLES), f"{method} {path} misses a role"
 
@@ -24,6 +25,8 @@ def test_route_role_matrix(client, login, method, path, role, status):
 def test_matrix_covers_every_route(app):
     """A new route must be added to the matrix above."""
     covered = {(method, path) for method, path, _ in MATRIX}
+    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+    assert len(rules) > 20  # The blueprints are registered.
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue

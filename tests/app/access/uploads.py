@@ -1,6 +1,6 @@
 """Access rows for uploads and source profiles (auditors read, only admins change or reach raw files)."""
 
-from tests.access import ADMIN, ANON, AUDIT, CLIN
+from tests.app.access import ADMIN, ANON, AUDIT, CLIN
 
 SAMPLES = {"upload_id": 999, "name": "nope"}
 

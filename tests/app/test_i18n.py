@@ -37,7 +37,7 @@ def test_every_translatable_string_has_a_spanish_translation():
     from babel.messages.extract import extract_from_dir
     from babel.messages.pofile import read_po
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     method_map = [("app/**.py", "python"), ("app/templates/**.html", "jinja2")]
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
     in_code = {message for _, _, message, _, _ in extract_from_dir(str(root), method_map, keywords=keywords)}
