@@ -64,6 +64,7 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         beta_strength: float = 5.0,
         age_mismatch_lr: float = 0.1,
         sex_mismatch_lr: float = 0.01,
+        length_penalty: float = 0.5,
         temperature: float = 1.0,
     ):
         self.kb = kb
@@ -74,6 +75,7 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         self.beta_strength = beta_strength
         self.age_mismatch_lr = age_mismatch_lr
         self.sex_mismatch_lr = sex_mismatch_lr
+        self.length_penalty = length_penalty
         self.temperature = temperature
 
     # ------------------------------------------------------------------------------------------- fit
@@ -98,6 +100,7 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
             self.propagated_ = ColumnIndex(propagate_max(frequencies, self.closure_))
             self.excluded_ = ColumnIndex(excluded) if self.not_annotations else None
         self.frequencies_ = frequencies
+        self.report_scale_ = _report_scale(frequencies, self.length_penalty)
         self.log_prior_ = _log_prior(kb, self.prior)
         self.onset_min_age_ = np.array([_onset_min_age(kb, onsets) for onsets in kb.disease_onset])
         self.disease_sex_ = np.asarray(kb.disease_sex)
@@ -150,7 +153,10 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         """Return the log likelihood ratio of one finding for every disease."""
         probability = self._likelihood(term)
         background = float(probability.mean())
-        if not present:
+        if present:
+            probability = probability * self.report_scale_
+            background = float(probability.mean())
+        else:
             probability, background = 1.0 - probability, 1.0 - background
         ratio = probability / max(background, 1e-12)
         return np.log(np.maximum(ratio, self.floor))
@@ -297,6 +303,18 @@ def _log_prior(kb, prior: str) -> np.ndarray:
         return np.full(kb.n_diseases, -np.log(kb.n_diseases))
     weights = np.maximum(np.asarray(kb.disease_prevalence_weight, dtype=np.float64), 1e-6)
     return np.log(weights / weights.sum())
+
+
+def _report_scale(frequencies: sparse.csr_array, length_penalty: float) -> np.ndarray:
+    """Return (mean expected feature count / the disease's) ** length_penalty, the reporting correction.
+
+    A clinician reports a few of the features a patient shows; the chance that a given feature is among them
+    shrinks as the disease's expected number of features (the sum of its frequencies) grows. Without this a
+    disease with a long annotation list matches any finding somewhere and wins by breadth.
+    """
+    expected = np.asarray(frequencies.sum(axis=1)).ravel()
+    expected = np.maximum(expected, 1.0)
+    return (expected.mean() / expected) ** length_penalty
 
 
 def _onset_min_age(kb, onsets: Sequence[str]) -> float:
