@@ -243,9 +243,7 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         best = best[np.lexsort((best, -log_posterior[best]))]
         return [(str(self.classes_[index]), float(np.exp(log_posterior[index]))) for index in best]
 
-    def explain(
-        self, present: Sequence[str], absent: Sequence[str], disease_id: str
-    ) -> list[tuple[str, bool, float]]:
+    def explain(self, present: Sequence[str], absent: Sequence[str], disease_id: str) -> list[tuple[str, bool, float]]:
         """Return each finding's log likelihood ratio for one disease, strongest support first.
 
         Findings made redundant by a more specific present term (or contradicted by one) count 0.0, as in
