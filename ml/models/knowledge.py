@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 from scipy import sparse
-from scipy.special import logsumexp
+from scipy.special import expit, logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -93,12 +93,14 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         self.propagated_ = ColumnIndex(propagate_max(frequencies, self.closure_))
         self.excluded_ = ColumnIndex(excluded) if self.not_annotations else None
         self.n_cases_ = np.zeros(kb.n_diseases, dtype=np.int64)
+        self.observed_ = None
         X, Y = _check_training_data(X, Y, n_terms=kb.n_terms, n_diseases=kb.n_diseases)
         if X.shape[0]:
             self.n_cases_ = np.asarray(Y.sum(axis=0)).ravel().astype(np.int64)
-            frequencies, excluded = self._update_from_counts(frequencies, excluded, X, Y)
+            frequencies, excluded, observed = self._update_from_counts(frequencies, excluded, X, Y)
             self.propagated_ = ColumnIndex(propagate_max(frequencies, self.closure_))
             self.excluded_ = ColumnIndex(excluded) if self.not_annotations else None
+            self.observed_ = ColumnIndex(observed)
         self.frequencies_ = frequencies
         self.report_scale_ = _report_scale(frequencies, self.length_penalty)
         self.log_prior_ = _log_prior(kb, self.prior)
@@ -118,7 +120,11 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
             raise ValueError("beta_strength and temperature must be positive, absent_weight non-negative")
 
     def _update_from_counts(self, frequencies, excluded, X, Y):
-        """Return frequencies replaced by Beta posterior means where cases observed a term, and exclusions lifted."""
+        """Return frequencies and exclusions updated by Beta posterior means, and the posteriors themselves.
+
+        The posterior of a (disease, term) pair that cases observed becomes that term's likelihood outright;
+        written into the frequencies it also reaches the term's ancestors by propagation.
+        """
         present = Y.T @ sparse.csr_array((X > 0).astype(np.float64))
         absent = Y.T @ sparse.csr_array((X < 0).astype(np.float64))
         observed = sparse.csr_array((present + absent) > 0).tocoo()
@@ -135,19 +141,25 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         lifted = excluded.tolil()
         seen = n_present > 0
         lifted[diseases[seen], terms[seen]] = False
-        return sparse.csr_array(kept.tocsr()), sparse.csr_array(lifted.tocsr())
+        # A stored zero would vanish from the sparse table; the tiny positive keeps the override in place.
+        observed = sparse.csr_array((np.maximum(posterior, 1e-9), (diseases, terms)), shape=frequencies.shape)
+        return sparse.csr_array(kept.tocsr()), sparse.csr_array(lifted.tocsr()), observed
 
     # ------------------------------------------------------------------------------------- scoring
 
     def _likelihood(self, term: int) -> np.ndarray:
-        """Return P(term present | disease) for every disease under the fitted tables."""
-        return term_likelihood(
+        """Return P(term present | disease) for every disease; case data, where there are some, decide."""
+        probability = term_likelihood(
             term,
             propagated=self.propagated_,
             excluded=self.excluded_,
             closure=self.closure_,
             information_content=self.information_content_,
         )
+        if self.observed_ is not None:
+            rows, values = self.observed_.column(term)
+            probability[rows] = values
+        return probability
 
     def _finding_log_lr(self, term: int, present: bool) -> np.ndarray:
         """Return the log likelihood ratio of one finding for every disease."""
@@ -228,20 +240,20 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         return indices
 
     def scores(self, present: Sequence[str], absent: Sequence[str] = (), *, age=None, sex=None) -> np.ndarray:
-        """Return the log posterior probability of every disease (``kb.disease_ids`` order) for one patient."""
+        """Return the log posterior odds of every disease (``kb.disease_ids`` order) for one patient."""
         check_is_fitted(self)
         score = self._log_scores(self.term_indices(present), self.term_indices(absent), age, sex)
-        return self._posterior(score)
+        return _log_odds(self._posterior(score))
 
     def rank(
         self, present: Sequence[str], absent: Sequence[str] = (), *, age=None, sex=None, top: int = 10
     ) -> list[tuple[str, float]]:
         """Return the ``top`` diseases with their posterior probability, most probable first."""
-        log_posterior = self.scores(present, absent, age=age, sex=sex)
-        top = min(max(int(top), 0), len(log_posterior))
-        best = np.argpartition(-log_posterior, top - 1)[:top] if top else np.array([], dtype=int)
-        best = best[np.lexsort((best, -log_posterior[best]))]
-        return [(str(self.classes_[index]), float(np.exp(log_posterior[index]))) for index in best]
+        log_odds = self.scores(present, absent, age=age, sex=sex)
+        top = min(max(int(top), 0), len(log_odds))
+        best = np.argpartition(-log_odds, top - 1)[:top] if top else np.array([], dtype=int)
+        best = best[np.lexsort((best, -log_odds[best]))]
+        return [(str(self.classes_[index]), float(expit(log_odds[index]))) for index in best]
 
     def explain(self, present: Sequence[str], absent: Sequence[str], disease_id: str) -> list[tuple[str, bool, float]]:
         """Return each finding's log likelihood ratio for one disease, strongest support first.
@@ -311,7 +323,8 @@ def _report_scale(frequencies: sparse.csr_array, length_penalty: float) -> np.nd
     disease with a long annotation list matches any finding somewhere and wins by breadth.
     """
     expected = np.asarray(frequencies.sum(axis=1)).ravel()
-    expected = np.maximum(expected, 1.0)
+    # One pseudo-feature keeps the correction finite and smooth: clamping short lists to one level tied them.
+    expected = expected + 1.0
     return (expected.mean() / expected) ** length_penalty
 
 
