@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from ml.evaluation import ResnikBaseline, evaluate_simulated, knowledge_ranker, resnik_ranker, simulate_patients
 from ml.kb import get_kb
@@ -75,6 +75,7 @@ def simulated_command(patients, terms, imprecision, noise, excluded, seed, prior
 
 
 @click.command("rank-cases")
+@with_appcontext
 @click.option("--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--top", type=click.IntRange(min=1, max=1000), default=10, show_default=True)

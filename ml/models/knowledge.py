@@ -23,7 +23,6 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 from scipy import sparse
-from scipy.special import expit, logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -198,7 +197,9 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
     def _posterior(self, score: np.ndarray) -> np.ndarray:
         """Return the log posterior probability of each disease, one patient, mutually exclusive diseases."""
         tempered = score / self.temperature
-        return tempered - logsumexp(tempered)
+        peak = tempered.max()
+        # numpy directly: scipy's logsumexp costs more than the rest of the normalisation here.
+        return tempered - (peak + np.log(np.exp(tempered - peak).sum()))
 
     def _rows(self, X, age, sex) -> Iterable[np.ndarray]:
         """Yield the log scores of each row of a findings matrix."""
@@ -249,11 +250,13 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         self, present: Sequence[str], absent: Sequence[str] = (), *, age=None, sex=None, top: int = 10
     ) -> list[tuple[str, float]]:
         """Return the ``top`` diseases with their posterior probability, most probable first."""
-        log_odds = self.scores(present, absent, age=age, sex=sex)
-        top = min(max(int(top), 0), len(log_odds))
-        best = np.argpartition(-log_odds, top - 1)[:top] if top else np.array([], dtype=int)
-        best = best[np.lexsort((best, -log_odds[best]))]
-        return [(str(self.classes_[index]), float(expit(log_odds[index]))) for index in best]
+        check_is_fitted(self)
+        score = self._log_scores(self.term_indices(present), self.term_indices(absent), age, sex)
+        top = min(max(int(top), 0), len(score))
+        best = np.argpartition(-score, top - 1)[:top] if top else np.array([], dtype=int)
+        best = best[np.lexsort((best, -score[best]))]
+        probability = np.exp(self._posterior(score)[best])
+        return [(str(self.classes_[index]), float(p)) for index, p in zip(best, probability, strict=True)]
 
     def explain(self, present: Sequence[str], absent: Sequence[str], disease_id: str) -> list[tuple[str, bool, float]]:
         """Return each finding's log likelihood ratio for one disease, strongest support first.
