@@ -64,6 +64,7 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         age_mismatch_lr: float = 0.1,
         sex_mismatch_lr: float = 0.01,
         length_penalty: float = 0.5,
+        noise_rate: float = 0.0,
         temperature: float = 1.0,
     ):
         self.kb = kb
@@ -75,6 +76,7 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         self.age_mismatch_lr = age_mismatch_lr
         self.sex_mismatch_lr = sex_mismatch_lr
         self.length_penalty = length_penalty
+        self.noise_rate = noise_rate
         self.temperature = temperature
 
     # ------------------------------------------------------------------------------------------- fit
@@ -170,6 +172,10 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         else:
             probability, background = 1.0 - probability, 1.0 - background
         ratio = probability / max(background, 1e-12)
+        if present and self.noise_rate:
+            # A reported finding is unrelated noise with probability noise_rate: its likelihood is then the
+            # background's, whatever the disease.
+            ratio = (1.0 - self.noise_rate) * ratio + self.noise_rate
         return np.log(np.maximum(ratio, self.floor))
 
     def _log_scores(self, present: Sequence[int], absent: Sequence[int], age, sex) -> np.ndarray:
