@@ -212,3 +212,14 @@ def test_clone_keeps_parameters(kb):
     cloned = clone(KnowledgeModel(kb, floor=0.05, absent_weight=0.5))
     # clone deep-copies the knowledge base like any non-estimator parameter.
     assert cloned.get_params()["floor"] == 0.05 and cloned.kb.content_hash == kb.content_hash
+
+
+@pytest.mark.slow
+def test_cross_validation_picks_a_weak_prior_when_the_cases_contradict_the_knowledge(kb):
+    from ml.models import select_beta_strength
+
+    # Marfan cases that all show a cystic fibrosis hallmark: only the data can put Marfan first.
+    X, Y = cases_matrix(kb, MARFAN, 12, {"HP:0012236": +1})
+    best, scores = select_beta_strength(KnowledgeModel(kb, prior="uniform"), X, Y, strengths=(1, 1000), n_splits=3)
+    assert set(scores) == {1.0, 1000.0}
+    assert best == 1.0 and scores[1.0] > scores[1000.0]
