@@ -1,0 +1,131 @@
+"""Benchmark the knowledge-informed model: accuracy on simulated patients against Resnik, latency, throughput.
+
+Run from the repository root: ``PYTHONPATH=$PWD .venv/bin/python bench/bench_knowledge_model.py
+[--kb-dir instance/kb] [--seed 0] [--ablation-patients 2000]``. Goals (issue #11): over all annotated diseases,
+3 terms, 50 % imprecision, 1 noise term: top-10 >= 90 % and top-1 >= Resnik's + 20 points; ranking every
+disease for one patient p50 <= 5 ms, p99 <= 50 ms; rank-cases >= 100 cases/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ml.evaluation import ResnikBaseline, evaluate_simulated, knowledge_ranker, resnik_ranker, simulate_patients
+from ml.kb import build_kb, load_kb
+from ml.models import KnowledgeModel
+from ml.models.cohort import CohortCase, rank_cohort
+
+
+def knowledge_base(kb_dir: Path | None):
+    """Load the knowledge base at ``kb_dir``, or build a fresh one in a temporary folder."""
+    if kb_dir is not None:
+        return load_kb(kb_dir)
+    return load_kb(build_kb(out_dir=Path(tempfile.mkdtemp(prefix="bench-kb-"))))
+
+
+def accuracy(kb, *, seed: int) -> dict:
+    """Return dxflow's and Resnik's figures on one simulated patient per annotated disease."""
+    patients = simulate_patients(kb, n_terms=3, imprecision=0.5, noise=1, excluded=0, random_state=seed)
+    model = KnowledgeModel(kb, prior="uniform").fit()
+    started = time.perf_counter()
+    results = evaluate_simulated(
+        patients, {"dxflow": knowledge_ranker(model), "resnik": resnik_ranker(ResnikBaseline(kb))}
+    )
+    return {"seconds": round(time.perf_counter() - started, 1), **results}
+
+
+def ablation(kb, *, seed: int, n_patients: int) -> dict:
+    """Return figures with 2 excluded terms per patient for each treatment of absent findings and list length."""
+    patients = simulate_patients(
+        kb, n_patients=n_patients, n_terms=3, imprecision=0.5, noise=1, excluded=2, random_state=seed
+    )
+    variants = {
+        "absent ignored": {"absent_weight": 0.0},
+        "absent from 1 - frequency": {"not_annotations": False},
+        "absent from 1 - frequency and NOT annotations (kept)": {},
+        "no reporting correction (length_penalty 0)": {"length_penalty": 0.0},
+        "length_penalty 1": {"length_penalty": 1.0},
+    }
+    rankers = {
+        name: knowledge_ranker(KnowledgeModel(kb, prior="uniform", **params).fit()) for name, params in variants.items()
+    }
+    return evaluate_simulated(patients, rankers)
+
+
+def calibration(kb, *, seed: int, n_patients: int) -> dict:
+    """Return the expected calibration error of the top-1 posterior probability on simulated patients."""
+    model = KnowledgeModel(kb, prior="uniform").fit()
+    patients = simulate_patients(kb, n_patients=n_patients, random_state=seed + 1)
+    confidence, correct = [], []
+    for patient in patients:
+        log_posterior = model._posterior(model._log_scores(patient.present, patient.absent, None, None))
+        best = int(np.argmax(log_posterior))
+        confidence.append(float(np.exp(log_posterior[best])))
+        correct.append(best == patient.disease_index)
+    confidence, correct = np.array(confidence), np.array(correct, dtype=float)
+    bins = np.minimum((confidence * 10).astype(int), 9)
+    ece = sum(
+        abs(confidence[bins == b].mean() - correct[bins == b].mean()) * np.mean(bins == b)
+        for b in range(10)
+        if np.any(bins == b)
+    )
+    return {
+        "patients": len(patients),
+        "mean_top1_probability": float(confidence.mean()),
+        "top1_accuracy": float(correct.mean()),
+        "ece_top1": float(ece),
+    }
+
+
+def latency(kb, *, seed: int, n_patients: int = 1000) -> dict:
+    """Return p50/p99 milliseconds of ``KnowledgeModel.rank`` over every disease, and cohort cases per second."""
+    model = KnowledgeModel(kb).fit()
+    patients = simulate_patients(kb, n_patients=n_patients, excluded=1, random_state=seed + 2)
+    queries = [([kb.term_ids[t] for t in p.present], [kb.term_ids[t] for t in p.absent]) for p in patients]
+    for present, absent in queries[:20]:
+        model.rank(present, absent)
+    timings = []
+    for present, absent in queries:
+        started = time.perf_counter()
+        model.rank(present, absent, top=10)
+        timings.append(time.perf_counter() - started)
+    cases = [CohortCase(f"c{n}", tuple(present), tuple(absent)) for n, (present, absent) in enumerate(queries)]
+    started = time.perf_counter()
+    rank_cohort(model, cases, top=10)
+    per_second = len(cases) / (time.perf_counter() - started)
+    milliseconds = np.array(timings) * 1e3
+    return {
+        "queries": len(timings),
+        "p50_ms": float(np.percentile(milliseconds, 50)),
+        "p99_ms": float(np.percentile(milliseconds, 99)),
+        "max_ms": float(milliseconds.max()),
+        "rank_cases_per_second": float(per_second),
+    }
+
+
+def main() -> None:
+    """Print every figure as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--kb-dir", type=Path, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ablation-patients", type=int, default=2000)
+    args = parser.parse_args()
+    kb = knowledge_base(args.kb_dir)
+    figures = {"latency": latency(kb, seed=args.seed)}
+    print(json.dumps(figures, indent=2), flush=True)
+    figures["accuracy"] = accuracy(kb, seed=args.seed)
+    print(json.dumps(figures["accuracy"], indent=2), flush=True)
+    figures["calibration"] = calibration(kb, seed=args.seed, n_patients=args.ablation_patients)
+    print(json.dumps(figures["calibration"], indent=2), flush=True)
+    figures["ablation"] = ablation(kb, seed=args.seed, n_patients=args.ablation_patients)
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

