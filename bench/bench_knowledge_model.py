@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ml.evaluation import ResnikBaseline, evaluate_simulated, knowledge_ranker, resnik_ranker, simulate_patients
-from ml.kb import build_kb, load_kb
+from ml.knowledge import build_kb, load_kb
 from ml.models import KnowledgeModel
 from ml.models.cohort import CohortCase, rank_cohort
 

@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from ml.evaluation import ResnikBaseline, evaluate_simulated, knowledge_ranker, resnik_ranker, simulate_patients
-from ml.kb import get_kb
+from ml.knowledge import get_kb
 from ml.models import KnowledgeModel
 from ml.models.cohort import rank_cohort, read_cohort_tsv, write_ranked_tsv
 

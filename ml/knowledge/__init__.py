@@ -30,6 +30,7 @@ from ml.knowledge.common import (
     CommonDisease,
     parse_common_csv,
 )
+from ml.knowledge.genes import parse_genes_to_phenotype
 from ml.knowledge.hpoa import (
     HPO_FREQUENCY_TERMS,
     HPOA_COLUMNS,
@@ -66,6 +67,7 @@ from ml.knowledge.ontology import Resolver, alt_id_map, ancestor_closure, follow
 from ml.knowledge.vocabulary import Match, Vocabulary
 
 __all__ = [
+    "parse_genes_to_phenotype",
     "COMMON_CSV_COLUMNS",
     "CommonDisease",
     "DEFAULT_COMMON_CSV",

@@ -17,7 +17,7 @@ from ml.evaluation import (
     simulate_patients,
     tie_group_size,
 )
-from ml.kb import get_kb
+from ml.knowledge import get_kb
 from ml.models import KnowledgeModel
 from tests.kb_build import session_kb_dir
 

@@ -9,7 +9,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import estimator_checks
 
-from ml.kb import get_kb
+from ml.knowledge import get_kb
 from ml.models import KnowledgeModel
 from tests.kb_build import session_kb_dir
 

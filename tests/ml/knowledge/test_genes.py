@@ -2,8 +2,7 @@
 
 import pytest
 
-from ml.genes import parse_genes_to_phenotype
-from ml.kb import hpo_data_dir
+from ml.knowledge import hpo_data_dir, parse_genes_to_phenotype
 
 
 def test_parse_genes_to_phenotype_groups_unique_symbols_per_disease(tmp_path):
