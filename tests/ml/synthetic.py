@@ -31,6 +31,9 @@ def make_records(n_per_disease: int = 40, *, seed: int = 0, rare: dict[str, int]
             present += [term for term in others if rng.random() < 0.4]
             present += [term for term in NOISE if rng.random() < 0.1]
             absent = [term for term in NOISE if term not in present and rng.random() < 0.2]
+            # Pertinent negatives: a clinician often records that another disease's hallmark is absent.
+            other = rng.choice([d for d in DISEASES if d != disease])
+            absent += [term for term in DISEASES[other][0] if term not in present and rng.random() < 0.4]
             temperature = round(rng.gauss(38.6 if "HP:0001945" in present else 36.8, 0.4), 1)
             records.append({
                 "present": present or [hallmarks[0]], "absent": absent, "diagnoses": [disease],
