@@ -90,8 +90,13 @@ def sign_bundle(bundle: PredictorBundle, key: str | bytes) -> SignedBundle:
     payload = buffer.getvalue()
     digest = hashlib.sha256(payload).hexdigest()
     signature = hmac.new(_key_bytes(key), payload, hashlib.sha256).hexdigest()
-    header = json.dumps({"format": FORMAT, "sha256": digest, "hmac_sha256": signature, "size": len(payload)})
-    return SignedBundle(data=MAGIC + header.encode() + b"\n" + payload, sha256=digest, signature=signature)
+    header = _header(digest=digest, signature=signature, size=len(payload))
+    return SignedBundle(data=MAGIC + header + b"\n" + payload, sha256=digest, signature=signature)
+
+
+def _header(*, digest: str, signature: str, size: int) -> bytes:
+    """Return the one canonical header line for these values (any other header bytes are refused)."""
+    return json.dumps({"format": FORMAT, "sha256": digest, "hmac_sha256": signature, "size": size}).encode()
 
 
 def save_bundle(bundle: PredictorBundle, path: Path, key: str | bytes) -> SignedBundle:
@@ -118,7 +123,9 @@ def verify_bundle(data: bytes, key: str | bytes, *, expected_sha256: str | None 
         raise BundleSignatureError("The model bundle's signature does not verify: it was altered or signed "
                                    "with another key. It was not loaded.")
     digest = hashlib.sha256(payload).hexdigest()
-    if digest != header.get("sha256") or (expected_sha256 is not None and digest != expected_sha256):
+    if header_line != _header(digest=digest, signature=actual, size=size):
+        raise BundleSignatureError("The model bundle's header was altered (format, SHA-256 or size).")
+    if expected_sha256 is not None and digest != expected_sha256:
         raise BundleSignatureError("The model bundle's SHA-256 does not match the registered one.")
     return payload
 
