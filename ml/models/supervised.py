@@ -153,7 +153,8 @@ class MultiLabelModel(BaseEstimator):
         """Fit the stages (the body of :meth:`fit`)."""
         params = dict(self.params or {})
         Y = np.asarray(Y, dtype=np.uint8)
-        self.encoder_ = clone(self.encoder) if self.encoder is not None else CaseEncoder()
+        # A shallow copy, not clone(): clone deep-copies the ontology map (19,000 terms) on every fit.
+        self.encoder_ = type(self.encoder)(**self.encoder.get_params(deep=False)) if self.encoder else CaseEncoder()
         X = self.encoder_.fit(dataset, Y).transform(dataset)
         self.reducer_ = make_reducer(params.get("reducer"), k=min(params.get("k", 256), X.shape[1] - 1),
                                      random_state=self.random_state)
