@@ -49,7 +49,7 @@ print(json.dumps({
     "cases": dataset.n_cases, "labels": len(outcome.bundle.labels),
     "below_support": len(outcome.bundle.metadata["below_support"]),
     "features": int(outcome.bundle.encoder.n_features_), "best": outcome.best,
-    "units": sum(1 for _ in outcome.leaderboard), "test": {k: m[k] for k in ("macro_f1", "micro_f1", "top_1", "top_3",
+    "draws": len(outcome.leaderboard), "test": {k: m[k] for k in ("macro_f1", "micro_f1", "top_1", "top_3",
     "top_10", "mrr", "ece", "orphan_recall_at_10")},
 }))
 """
