@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ml.models import TrainingConfig, train
-from tests.ml.synthetic import make_dataset
+from tests.ml.cases import make_dataset
 
 _cache: dict[str, object] = {}
 

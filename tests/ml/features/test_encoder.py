@@ -5,7 +5,7 @@ import pytest
 
 from ml.dataset import dataset_from_records
 from ml.features import CaseEncoder, Query
-from tests.ml.synthetic import make_dataset, make_records
+from tests.ml.cases import make_dataset, make_records
 
 # child -> its proper ancestors: focal seizure < seizure < nervous system abnormality.
 ANCESTORS = {

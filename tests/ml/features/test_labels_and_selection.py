@@ -9,7 +9,7 @@ from sklearn.metrics import mutual_info_score
 from ml.dataset import dataset_from_records, empty_dataset
 from ml.features import DiseaseLabels, MultiLabelSelectKBest, TrainingDataError, make_reducer
 from ml.features.selection import chi2_multilabel, mutual_info_multilabel
-from tests.ml.synthetic import make_dataset
+from tests.ml.cases import make_dataset
 
 
 def test_diseases_under_the_minimum_support_are_listed_not_dropped_silently():

@@ -5,7 +5,7 @@ import pytest
 
 from ml.features import Query, TrainingDataError
 from ml.models import TrainingConfig, evaluate_bundle, plan_search, source_holdout
-from tests.ml.synthetic import DISEASES, SOURCES
+from tests.ml.cases import DISEASES, SOURCES
 from tests.ml.training_fixtures import FAST_CONFIG, trained_dataset, trained_outcome
 
 pytestmark = pytest.mark.slow

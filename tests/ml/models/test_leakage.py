@@ -3,7 +3,7 @@
 from ml.dataset import Dataset, dataset_from_records
 from ml.models import MultiLabelModel, TrainingConfig, fit_final, plan_search, run_unit
 from ml.models.search import fold_data, label_matrix
-from tests.ml.synthetic import make_records
+from tests.ml.cases import make_records
 
 CONFIG = TrainingConfig(min_support=5, candidates=("logistic_regression",), n_draws=1, n_folds=2)
 

@@ -7,7 +7,7 @@ import pytest
 from ml.dataset import dataset_from_records, empty_dataset
 from ml.features import TrainingDataError
 from ml.models import SearchPlan, TrainingConfig, fit_final, next_units, plan_search, run_unit, train
-from tests.ml.synthetic import make_dataset
+from tests.ml.cases import make_dataset
 
 CONFIG = TrainingConfig(min_support=5, candidates=("logistic_regression", "decision_tree"), n_draws=4, n_folds=3)
 
