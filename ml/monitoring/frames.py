@@ -63,9 +63,7 @@ def _term_matrix(case_ids: pd.Index, present: pd.DataFrame, terms: Sequence[str]
     return pd.DataFrame(matrix, columns=list(terms))
 
 
-def reference_frame(
-    dataset: Dataset, *, terms: Sequence[str], top1: Mapping[int, str] | None = None
-) -> pd.DataFrame:
+def reference_frame(dataset: Dataset, *, terms: Sequence[str], top1: Mapping[int, str] | None = None) -> pd.DataFrame:
     """Return the frame of a training snapshot: one row per case, the columns of a prediction window."""
     cases = dataset.cases.reset_index(drop=True)
     case_ids = pd.Index(cases["case_id"])
