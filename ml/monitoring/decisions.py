@@ -109,7 +109,8 @@ def drift_alerts(history: Sequence[DriftResult], thresholds: Thresholds) -> tupl
 
 def _drop_alert(kind: str, name: str, estimate: Estimate, baseline: float, drop: float, minimum: int) -> Alert | None:
     """Return a critical alert when an estimate over enough cases fell at least ``drop`` below its baseline."""
-    if estimate.n < minimum or estimate.value != estimate.value or baseline - estimate.value < drop:
+    # The tolerance keeps a drop of exactly ``drop`` a drop despite float rounding (0.9 - 0.85 < 0.05).
+    if estimate.n < minimum or estimate.value != estimate.value or baseline - estimate.value < drop - 1e-9:
         return None
     message = f"{name} {estimate.value:.3f} over {estimate.n} cases, {baseline - estimate.value:.3f} below the champion"
     details = {"value": estimate.value, "low": estimate.low, "high": estimate.high, "n": estimate.n}
