@@ -6,7 +6,7 @@ Columns (``FRAME_COLUMNS`` then one column per frequent HPO term):
 column         kind        current (logged predictions)                     reference (``ml.dataset.Dataset``)
 ============== =========== ================================================ ==========================================
 sex            categorical the query's sex; missing -> ``"unknown"``        ``cases.sex``; missing -> ``"unknown"``
-age_group      categorical ``ml.harmonization.age_group(age)`` (or the      ``cases.age_group``; missing ->
+age_group      categorical the ``AGE_BINS`` group of ``age`` (or the        ``cases.age_group``; missing ->
                            record's ``age_group``); missing -> ``"unknown"`` ``"unknown"``
 temperature_c  numerical   the query's temperature in °C; missing -> NaN    ``cases.temperature_c``
 n_present      numerical   number of present findings (mapped HPO ids)      rows of ``symptoms`` with present=True
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ml.dataset import Dataset
-from ml.harmonization import age_group as age_group_of
+from ml.harmonization import AGE_BINS, MAX_AGE
 
 FRAME_COLUMNS = ("sex", "age_group", "temperature_c", "n_present", "n_absent", "n_unmapped", "top1_disease")
 UNKNOWN = "unknown"
@@ -87,12 +87,14 @@ def reference_frame(dataset: Dataset, *, terms: Sequence[str], top1: Mapping[int
     return pd.concat([frame, _term_matrix(case_ids, present_rows, terms)], axis=1)
 
 
-def _age_group(record: Mapping) -> str:
-    """Return a record's age group from its ``age`` (years) or its ``age_group``."""
-    age = record.get("age")
-    if age is not None and not pd.isna(age):
-        return age_group_of(float(age)) or UNKNOWN
-    return record.get("age_group") or UNKNOWN
+def age_groups(ages: Sequence[float | None], fallback: Sequence[str]) -> np.ndarray:
+    """Return the ``AGE_BINS`` label of each age; ``fallback`` where the age is missing, unknown where invalid."""
+    values = np.array([np.nan if age is None else age for age in ages], dtype=float)
+    lowers = np.array([lower for lower, _, _ in AGE_BINS], dtype=float)
+    labels = np.array([label for _, _, label in AGE_BINS], dtype=object)
+    groups = labels[np.clip(np.searchsorted(lowers, values, side="right") - 1, 0, len(labels) - 1)]
+    valid = (values >= 0) & (values <= MAX_AGE)
+    return np.where(np.isnan(values), np.asarray(fallback, dtype=object), np.where(valid, groups, UNKNOWN))
 
 
 def prediction_frame(records: Iterable[Mapping], *, terms: Sequence[str]) -> pd.DataFrame:
@@ -101,21 +103,22 @@ def prediction_frame(records: Iterable[Mapping], *, terms: Sequence[str]) -> pd.
     Each record holds ``age`` (years) or ``age_group``, ``sex``, ``temperature_c``, ``present`` and ``absent``
     (HPO ids), ``n_unmapped`` (count of entered terms that mapped to nothing) and ``top1_disease``.
     """
-    rows, present = [], []
+    columns: dict[str, list] = {name: [] for name in FRAME_COLUMNS}
+    present_rows, present_terms, ages = [], [], []
     for number, record in enumerate(records):
         findings = list(dict.fromkeys(record.get("present") or ()))
-        rows.append(
-            {
-                "sex": record.get("sex") or UNKNOWN,
-                "age_group": _age_group(record),
-                "temperature_c": np.nan if record.get("temperature_c") is None else float(record["temperature_c"]),
-                "n_present": len(findings),
-                "n_absent": len(set(record.get("absent") or ())),
-                "n_unmapped": int(record.get("n_unmapped") or 0),
-                "top1_disease": record.get("top1_disease") or NO_DISEASE,
-            }
-        )
-        present += [(number, term) for term in findings]
-    frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS)).astype({"temperature_c": float})
-    long = pd.DataFrame(present, columns=["case_id", "hpo_id"])
-    return pd.concat([frame, _term_matrix(pd.RangeIndex(len(rows)), long, terms)], axis=1)
+        temperature = record.get("temperature_c")
+        columns["sex"].append(record.get("sex") or UNKNOWN)
+        ages.append(record.get("age"))
+        columns["age_group"].append(record.get("age_group") or UNKNOWN)
+        columns["temperature_c"].append(np.nan if temperature is None else float(temperature))
+        columns["n_present"].append(len(findings))
+        columns["n_absent"].append(len(set(record.get("absent") or ())))
+        columns["n_unmapped"].append(int(record.get("n_unmapped") or 0))
+        columns["top1_disease"].append(record.get("top1_disease") or NO_DISEASE)
+        present_rows += [number] * len(findings)
+        present_terms += findings
+    columns["age_group"] = age_groups(ages, columns["age_group"]).tolist()
+    frame = pd.DataFrame(columns).astype({"temperature_c": float, "n_present": int, "n_absent": int, "n_unmapped": int})
+    long = pd.DataFrame({"case_id": present_rows, "hpo_id": present_terms})
+    return pd.concat([frame, _term_matrix(pd.RangeIndex(len(frame)), long, terms)], axis=1)
