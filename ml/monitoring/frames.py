@@ -7,7 +7,7 @@ column         kind        current (logged predictions)                     refe
 ============== =========== ================================================ ==========================================
 sex            categorical the query's sex; missing -> ``"unknown"``        ``cases.sex``; missing -> ``"unknown"``
 age_group      categorical the ``AGE_BINS`` group of ``age`` (or the        ``cases.age_group``; missing ->
-                           record's ``age_group``); missing -> ``"unknown"`` ``"unknown"``
+                           record's ``age_group``), else ``"unknown"``      ``"unknown"``
 temperature_c  numerical   the query's temperature in °C; missing -> NaN    ``cases.temperature_c``
 n_present      numerical   number of present findings (mapped HPO ids)      rows of ``symptoms`` with present=True
 n_absent       numerical   number of absent findings                        rows of ``symptoms`` with present=False
