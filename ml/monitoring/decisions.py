@@ -2,8 +2,8 @@
 
 Default thresholds (:class:`Thresholds`), each a trigger only on enough data:
 
-* dataset drift (at least the reference's ``drift_share`` of input features, default 50 %) that persists over
-  ``persistence_windows`` = 3 consecutive tested windows: a *warning* and a retraining trigger;
+* dataset drift (at least ``drift_share`` of input features: the reference's, default 50 %, unless set here)
+  that persists over ``persistence_windows`` = 3 consecutive tested windows: a *warning* and a retraining trigger;
 * single features drifting persistently without dataset drift: an *info* alert naming them;
 * the predicted top-1 diseases drifting persistently: a *warning* (the case mix or the model changed);
 * macro-F1 at least ``f1_macro_drop`` = 0.05 below the champion's test macro-F1, over at least
@@ -37,6 +37,7 @@ class Thresholds:
     """The documented defaults of every trigger; an admin may change them."""
 
     persistence_windows: int = 3
+    drift_share: float | None = None  # None: the share the drift reference was configured with (default 0.5)
     f1_macro_drop: float = 0.05
     min_confirmed_cases: int = 200
     orphan_top_k: int = 10
@@ -95,7 +96,7 @@ def drift_alerts(history: Sequence[DriftResult], thresholds: Thresholds) -> tupl
     outputs = [name for name in latest.output_features if persistent.get(name)]
     alerts, reasons = [], []
     details = {"features": inputs, "windows": windows, "share": len(inputs) / max(len(latest.input_features), 1)}
-    if persistent_dataset_drift(history, windows=windows):
+    if persistent_dataset_drift(history, windows=windows, share=thresholds.drift_share):
         message = f"Dataset drift over {windows} windows: {len(inputs)} of {len(latest.input_features)} features"
         alerts.append(Alert("dataset_drift", WARNING, message, details))
         reasons.append("dataset_drift")

@@ -297,15 +297,17 @@ def persistent_features(history: Sequence[DriftResult], *, windows: int = 3) -> 
     return {name: all(result.features[name].drifted for result in tested if name in result.features) for name in latest}
 
 
-def persistent_dataset_drift(history: Sequence[DriftResult], *, windows: int = 3) -> bool:
-    """Return whether at least the latest window's ``drift_share`` of input features drift persistently."""
+def persistent_dataset_drift(history: Sequence[DriftResult], *, windows: int = 3, share: float | None = None) -> bool:
+    """Return whether at least ``share`` (default: the latest window's ``drift_share``) of input features drift
+    persistently."""
     if not history:
         return False
     persistent = persistent_features(history, windows=windows)
     inputs = history[-1].input_features
     if not inputs:
         return False
-    return sum(persistent[name] for name in inputs) / len(inputs) >= history[-1].drift_share
+    share = history[-1].drift_share if share is None else share
+    return sum(persistent[name] for name in inputs) / len(inputs) >= share
 
 
 def unmapped_rate(window: pd.DataFrame, *, confidence: float = 0.95) -> Estimate:

@@ -135,3 +135,10 @@ def test_too_many_unmapped_terms_warn_without_retraining(calm):
     assert [alert.kind for alert in decision.alerts] == ["unmapped_terms"] and decision.retrain is False
     few = Estimate(value=0.2, low=0.05, high=0.5, n=20, method="wilson")
     assert evaluate_triggers(calm, None, unmapped=few, **IDLE).alerts == ()
+
+
+def test_the_dataset_drift_share_can_be_set_with_the_thresholds(reference):
+    one_feature = [reference.check(frame(500, seed=seed).assign(age=90.0)) for seed in (11, 12, 13)]
+    assert [result.drifted_features for result in one_feature] == [["age"]] * 3  # 1 of 3 input features
+    assert evaluate_triggers(one_feature, None, **IDLE).retrain is False
+    assert evaluate_triggers(one_feature, None, Thresholds(drift_share=0.3), **IDLE).retrain is True
