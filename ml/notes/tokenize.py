@@ -1,0 +1,65 @@
+"""Split a note into folded words with their character offsets in the original text.
+
+Folding lower-cases, strips accents and apostrophes (``doesn't`` → ``doesnt``) and treats ``_``, ``-`` and
+``/`` as spaces, so spreadsheet column names (``joint_pain``), hyphenated words (``short-of-breath``) and
+slashes (``nausea/vomiting``) read as prose. Punctuation that ends a clause is kept as its own token.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from typing import NamedTuple
+
+# Words are letters and digits; the clause marks negation and uncertainty scopes stop at are tokens too.
+_TOKEN = re.compile(r"[^\W_]+|[.,;:!?()\n]")
+_SPACES = str.maketrans({"_": " ", "-": " ", "/": " ", "‐": " ", "–": " ", "—": " "})
+_APOSTROPHES = frozenset("'’`´")
+
+
+class Token(NamedTuple):
+    """One folded word or clause mark, with its span ``[start, end)`` in the original text."""
+
+    text: str
+    start: int
+    end: int
+
+
+@functools.lru_cache(maxsize=4_096)
+def _fold_char(char: str) -> str:
+    """Return one character case-folded and without accents (may be empty or several characters)."""
+    decomposed = unicodedata.normalize("NFKD", char.casefold())
+    return "".join(part for part in decomposed if not unicodedata.combining(part))
+
+
+def fold(text: str) -> tuple[str, list[int] | None]:
+    """Return the folded text and, when its length changed, the original offset of each folded character."""
+    if text.isascii():
+        folded = text.lower().translate(_SPACES)
+        if "'" not in folded and "`" not in folded:
+            return folded, None
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        if char in _APOSTROPHES:
+            continue
+        folded_char = _fold_char(char).translate(_SPACES)
+        chars.append(folded_char)
+        origin.extend([index] * len(folded_char))
+    return "".join(chars), origin
+
+
+def words(text: str) -> list[str]:
+    """Return the folded words and clause marks of a text, without offsets (faster, for vocabulary phrases)."""
+    return _TOKEN.findall(fold(text)[0])
+
+
+def tokenize(text: str) -> list[Token]:
+    """Return the folded words and clause marks of a text with their offsets in the original."""
+    folded, origin = fold(text)
+    if origin is None:
+        return [Token(match.group(), match.start(), match.end()) for match in _TOKEN.finditer(folded)]
+    return [
+        Token(match.group(), origin[match.start()], origin[match.end() - 1] + 1) for match in _TOKEN.finditer(folded)
+    ]
