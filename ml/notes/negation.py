@@ -33,8 +33,9 @@ CUES: dict[str, dict[str, tuple[str, ...]]] = {
         "en": ("no", "not", "denies", "denied", "deny", "denying", "without", "negative for", "absence of",
                "free of", "never", "never had", "nor", "no sign of", "no signs of", "no evidence of", "doesnt",
                "dont", "didnt", "isnt", "wasnt", "arent", "havent", "hasnt", "not any", "neither", "ruled out",
-               "rules out", "no longer", "no more", "denies any", "nothing like"),
-        "es": ("no", "sin", "niega", "niegan", "nego", "negando", "ausencia de", "descarta", "se descarta", "negativo para", "ni", "nunca", "tampoco", "no hay", "ningun",
+               "no longer", "no more", "denies any", "nothing like"),
+        "es": ("no", "sin", "niega", "niegan", "nego", "negando", "ausencia de", "descarta", "se descarta",
+               "negativo para", "ni", "nunca", "tampoco", "no hay", "ningun",
                "ninguna", "ya no", "sin signos de", "sin datos de"),
     },
     UNCERTAINTY: {

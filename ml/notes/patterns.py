@@ -30,7 +30,8 @@ SITES: dict[str, tuple[str, ...]] = {
     "elbow": ("elbow", "codo"),
     "wrist": ("wrist", "muñeca"),
     "ankle": ("ankle", "tobillo"),
-    "muscle": ("muscle", "musculo", "body", "cuerpo"),
+    "muscle": ("muscle", "musculo"),
+    "body": ("body", "cuerpo", "everywhere", "all over"),
     "bone": ("bone", "hueso"),
     "leg": ("leg", "pierna"),
     "arm": ("arm", "brazo"),
@@ -64,10 +65,10 @@ QUALITIES: dict[str, tuple[str, ...]] = {
     "dark": ("dark", "very dark", "oscuro", "oscura", "muy oscura", "color cola", "like cola", "brown"),
     "red": ("red", "bloodshot", "rojo", "roja", "enrojecido", "enrojecida", "irritado", "irritada"),
     "itchy": ("itchy", "itch", "itches", "itching", "pica", "pican", "picor", "comezon", "picazon"),
-    "runny": ("runny", "running", "dripping", "moquea", "gotea", "moqueo"),
+    "runny": ("runny", "dripping", "moquea", "gotea", "moqueo"),
     "blocked": ("blocked", "stuffy", "congested", "tapada", "congestionada", "taponada"),
-    "swollen": ("swollen", "swelling", "swelled", "puffy", "hinchado", "hinchada", "hinchazon", "inflamado",
-                "inflamada", "inflamacion"),
+    "swollen": ("swollen", "swelling", "swelled", "edema", "oedema", "edemas", "hinchado", "hinchada", "hinchazon",
+                "inflamado", "inflamada", "inflamacion"),
     "stiff": ("stiff", "stiffness", "rigido", "rigida", "rigidez", "tieso", "tiesa"),
     "weak": ("weak", "weakness", "debil", "debiles", "debilidad", "floja", "flojas", "flojo", "flojos"),
     "numb": ("numb", "numbness", "dormido", "dormida", "entumecido", "entumecida", "adormecido", "adormecida"),
@@ -80,7 +81,8 @@ PAIN = {
     "neck": "HP:0030833", "abdomen": "HP:0002027", "stomach": "HP:0410019", "throat": "HP:0033050",
     "ear": "HP:0030766", "eye": "HP:0200026", "joint": "HP:0002829", "knee": "HP:0030839", "hip": "HP:0030838",
     "shoulder": "HP:0030834", "elbow": "HP:0030835", "wrist": "HP:0030836", "ankle": "HP:0030840",
-    "muscle": "HP:0003326", "bone": "HP:0002653", "leg": "HP:0012514", "arm": "HP:0012513", "foot": "HP:0025238",
+    "muscle": "HP:0003326", "body": "HP:0033047", "bone": "HP:0002653", "leg": "HP:0012514", "arm": "HP:0012513",
+    "foot": "HP:0025238",
     "hand": "HP:0046505", "flank": "HP:0030157", "jaw": "HP:0040264", "breast": "HP:0034265",
     "pelvis": "HP:0034267", "groin": "HP:0031520", "testicle": "HP:0033839", "tongue": "HP:0030811",
     "bladder": "HP:0032171", "anus": "HP:0500005", "urinating": "HP:0100518",
@@ -97,8 +99,8 @@ RULES: dict[tuple[str, str], str] = {
     ("nose", "blocked"): "HP:0001742",  # Nasal congestion
     ("joint", "swollen"): "HP:0001386",  # Joint swelling
     ("knee", "swollen"): "HP:0001386",
-    ("ankle", "swollen"): "HP:0010741",  # Pedal edema
-    ("foot", "swollen"): "HP:0010741",
+    ("ankle", "swollen"): "HP:0001785",  # Ankle swelling
+    ("foot", "swollen"): "HP:0010741",  # Pedal edema
     ("leg", "swollen"): "HP:0010741",
     ("eye", "swollen"): "HP:0100539",  # Periorbital edema
     ("eyelid", "swollen"): "HP:0100539",

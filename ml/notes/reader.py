@@ -88,8 +88,8 @@ def _pattern_entries() -> dict[tuple[str, ...], _Entry]:
     """Return the key of every site and quality word of the patterns."""
     entries: dict[tuple[str, ...], _Entry] = {}
     for kind, groups in ((SITE, patterns.SITES), (QUALITY, patterns.QUALITIES)):
-        for group, words in groups.items():
-            for word in words:
+        for group, spellings in groups.items():
+            for word in spellings:
                 entries.setdefault(phrase_key(word), _Entry(kind, group))
     return entries
 
@@ -155,6 +155,18 @@ def _most_specific(kb: KnowledgeBase, ids: set[str | None]) -> str | None:
         if ids <= kb.ancestors_of(candidate):
             return candidate
     return None
+
+
+_READERS: dict[tuple[str, str], NoteReader] = {}
+
+
+def reader_for(kb: KnowledgeBase) -> NoteReader:
+    """Return the reader over ``kb`` (curated files, no admin mappings), built once per process per build."""
+    key = (str(kb.path), kb.content_hash)
+    if key not in _READERS:
+        _READERS.clear()  # a rebuilt knowledge base replaces the old reader; never keep two
+        _READERS[key] = NoteReader.build(kb)
+    return _READERS[key]
 
 
 class NoteReader:
@@ -251,9 +263,10 @@ class NoteReader:
         for site_position, quality_position, hpo_id in patterns.pair(sites, qualities, barriers, glue=glue):
             coded.append(((site_position, quality_position), hpo_id, "pattern"))
             paired_qualities.add(quality_position)
-        for position, _ in qualities:
+        paired_sites = {site_position for (site_position, *_), _, how in coded if how == "pattern"}
+        for position, _ in [*qualities, *sites]:
             alone = units[position].entry.alone
-            if position not in paired_qualities and alone:
+            if position not in paired_qualities and position not in paired_sites and alone:
                 coded.append(((position,), alone, "phrase"))
         return coded
 

@@ -23,7 +23,7 @@ _BRITISH_ENDINGS = (
 _VOWELS = frozenset("aeiou")
 # Words too short or too common to strip: "less" is not "les", "this" not "thi".
 _KEEP = frozenset({"less", "loss", "illness", "this", "has", "was", "does", "is", "gas", "yes", "bus", "pus", "tos",
-                   "mas", "dias", "vez", "sed", "red", "bed", "fed", "need", "feed", "bleed"})
+                   "mas", "dias", "vez", "sed", "red", "bed", "fed", "need", "feed", "bleed", "ruled"})
 # Irregular forms that no suffix rule reaches.
 _IRREGULAR = {"ache": "ach", "aching": "ach", "ached": "ach", "feet": "foot", "teeth": "tooth", "swollen": "swell",
               "bled": "bleed", "felt": "feel", "vomitted": "vomit"}

@@ -33,10 +33,18 @@ def _fold_char(char: str) -> str:
     return "".join(part for part in decomposed if not unicodedata.combining(part))
 
 
+# Accented Latin letters that fold to one ASCII letter: translating them keeps every offset (the common case).
+_ONE_LETTER = {
+    code: _fold_char(chr(code)) for code in range(0xC0, 0x250)
+    if len(_fold_char(chr(code))) == 1 and _fold_char(chr(code)).isascii()
+}
+
+
 def fold(text: str) -> tuple[str, list[int] | None]:
     """Return the folded text and, when its length changed, the original offset of each folded character."""
-    if text.isascii():
-        folded = text.lower().translate(_SPACES)
+    plain = text if text.isascii() else text.translate(_ONE_LETTER)
+    if plain.isascii():
+        folded = plain.lower().translate(_SPACES)
         if "'" not in folded and "`" not in folded:
             return folded, None
     chars: list[str] = []
