@@ -23,6 +23,7 @@ STOP = "stop"  # ends a scope at once: contrast
 VERB_STOP = "verb_stop"  # ends a scope once it has covered a finding: a new affirmative clause
 BREAK = "break"  # a clause mark
 CONNECTOR = "connector"  # list glue, free inside a scope
+COMMA = "comma"  # list glue too, but it ends an uncertainty scope that has covered a finding
 COPULA = "copula"  # may stand between a finding and its post cue
 PSEUDO = "pseudo"  # looks like a cue, is not one ("no doubt", "sin embargo" is a STOP)
 WORD = "word"
@@ -52,8 +53,12 @@ CUES: dict[str, dict[str, tuple[str, ...]]] = {
                "no estoy segura de si", "dudoso", "dudosa", "compatible con", "impresiona de"),
     },
     OTHER: {
-        "en": ("family history of", "family history", "fh of", "fhx of", "runs in family", "runs in my family"),
-        "es": ("antecedentes familiares de", "antecedentes familiares", "historia familiar de", "familiares con"),
+        "en": ("family history of", "family history", "fh of", "fhx of", "runs in family", "mother has",
+               "mother had", "father has", "father had", "sister has", "brother has", "grandmother had",
+               "grandfather had"),
+        "es": ("antecedentes familiares de", "antecedentes familiares", "historia familiar de", "familiares con",
+               "madre tiene", "madre tuvo", "padre tiene", "padre tuvo", "hermana tiene", "hermano tiene",
+               "madre con", "padre con", "abuela tuvo", "abuelo tuvo"),
     },
     POST_NEGATION: {
         "en": ("negative", "absent", "resolved", "not present", "none", "gone"),
@@ -82,9 +87,10 @@ CUES: dict[str, dict[str, tuple[str, ...]]] = {
         "es": ("sin duda", "no solo", "sin cambios"),
     },
     CONNECTOR: {
-        "en": (",", "and", "or", "nor", "any", "either", "other", "also", "or any", "and or"),
-        "es": (",", "y", "o", "u", "e", "ni"),
+        "en": ("and", "or", "nor", "any", "either", "other", "also", "or any", "and or"),
+        "es": ("y", "o", "u", "e", "ni"),
     },
+    COMMA: {"en": (",",), "es": (",",)},
     COPULA: {
         "en": (":", "is", "was", "were", "are", "been", "test"),
         "es": (":", "es", "esta", "estan", "fue", "son", "resulto"),
@@ -113,12 +119,14 @@ def _pre_scopes(kinds: Sequence[str], flags: list[set[str]]) -> None:
             active, budget, covered = kind, SCOPE_WORDS, False
         elif active is None:
             continue
-        elif kind in (BREAK, STOP, POST_UNCERTAINTY) or (kind == VERB_STOP and covered):
+        elif kind in (BREAK, STOP, POST_UNCERTAINTY) or (kind in (VERB_STOP, COMMA) and covered and (
+                kind == VERB_STOP or active == UNCERTAINTY)):
+            # "possible fever, cough today": a doubt qualifies one finding; "no fever, chills or cough" is a list
             active = None
         elif kind == FINDING:
             flags[position].add(active)
             covered = True
-        elif kind not in (CONNECTOR, COPULA, VERB_STOP):
+        elif kind not in (CONNECTOR, COMMA, COPULA, VERB_STOP):
             budget -= 1
             if budget <= 0:
                 active = None
@@ -132,7 +140,7 @@ def _acts_after(kinds: Sequence[str], position: int) -> bool:
     after = kinds[position + 1] if position + 1 < len(kinds) else BREAK
     # A pre cue that ends its clause points back ("fever denied."); an uncertainty word right after a finding
     # qualifies it ("neumonía probable").
-    return (kind == NEGATION and after in (BREAK, CONNECTOR, STOP)) or kind == UNCERTAINTY
+    return (kind == NEGATION and after in (BREAK, CONNECTOR, COMMA, STOP)) or kind == UNCERTAINTY
 
 
 def _post_scopes(kinds: Sequence[str], flags: list[set[str]]) -> None:
@@ -142,14 +150,14 @@ def _post_scopes(kinds: Sequence[str], flags: list[set[str]]) -> None:
             continue
         scope = NEGATION if kind in (POST_NEGATION, NEGATION) else UNCERTAINTY
         back = position - 1
-        while back >= 0 and kinds[back] == COPULA:
+        while back >= 0 and kinds[back] in (COPULA, VERB_STOP):  # "rash has resolved"
             back -= 1
         if back < 0 or kinds[back] != FINDING:
             continue
         if kind in (NEGATION, UNCERTAINTY):  # a two-way cue takes the one finding it follows, not a list
             flags[back].add(scope)
             continue
-        while back >= 0 and kinds[back] in (FINDING, CONNECTOR):
+        while back >= 0 and kinds[back] in (FINDING, CONNECTOR, COMMA):
             if kinds[back] == FINDING:
                 flags[back].add(scope)
             back -= 1

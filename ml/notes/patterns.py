@@ -9,7 +9,7 @@ nearby falls back to what the word means alone ("itchy" → Pruritus, "pain" →
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 
 SITES: dict[str, tuple[str, ...]] = {
     "head": ("head", "cabeza"),
@@ -125,36 +125,51 @@ RULES: dict[tuple[str, str], str] = {
     ("vomit_up", "blood"): "HP:0002248",  # Hematemesis
     ("stool", "dark"): "HP:0002249",  # Melena
 }
-# Units a site and its quality may have between them, besides list glue and other sites.
+# What a quality means with no site near it ("ronchas que pican" is itching).
+ALONE: dict[str, str] = {
+    "itchy": "HP:0000989",  # Pruritus
+    "numb": "HP:0033748",  # Hypoesthesia
+}
+# Units a quality and its nearest site may have between them, besides list glue and other sites.
 MAX_GAP = 3
 
 
-def pair(sites: Sequence[tuple[int, str]], qualities: Sequence[tuple[int, str]], barriers: Sequence[int],
-         *, glue: frozenset[int]) -> list[tuple[int, int, str]]:
-    """Return ``(site unit, quality unit, hpo_id)`` for each site paired with its nearest fitting quality.
+def pair(sites: Mapping[int, str], qualities: Mapping[int, str], *, barriers: frozenset[int], glue: frozenset[int],
+         connectors: frozenset[int]) -> list[tuple[int, int, str]]:
+    """Return ``(site unit, quality unit, hpo_id)``: each quality with its nearest fitting site, and the sites
+    listed with that one ("my knees and elbows hurt", "pain in the chest and back").
 
-    ``sites`` and ``qualities`` are ``(unit position, group)``; a pair may not cross a unit in ``barriers``
-    (a clause mark, a contrast, another finding) nor more than :data:`MAX_GAP` other units, not counting the
-    units in ``glue`` (list connectors and other sites: "my knees and elbows hurt").
+    ``sites`` and ``qualities`` map unit positions to groups. A pair crosses no unit in ``barriers`` (a clause
+    mark, a contrast, a term) and at most :data:`MAX_GAP` units outside ``glue``; a listed site is reached from
+    the nearest one over ``connectors`` and other sites only.
     """
-    blocked = sorted(barriers)
     pairs = []
-    for site_position, site in sites:
-        best: tuple[int, int, str] | None = None
-        for quality_position, quality in qualities:
-            hpo_id = RULES.get((site, quality))
-            if hpo_id is None or _crosses(blocked, site_position, quality_position):
-                continue
-            low, high = sorted((site_position, quality_position))
-            gap = sum(1 for position in range(low + 1, high) if position not in glue)
-            if gap <= MAX_GAP and (best is None or gap < best[0]):
-                best = (gap, quality_position, hpo_id)
-        if best is not None:
-            pairs.append((site_position, best[1], best[2]))
+    for quality_position, quality in qualities.items():
+        nearest = _nearest_site(sites, quality_position, quality, barriers=barriers, glue=glue)
+        if nearest is None:
+            continue
+        pairs.append((nearest, quality_position, RULES[(sites[nearest], quality)]))
+        step = -1 if nearest < quality_position else 1
+        position = nearest + step
+        while position in connectors or position in sites:
+            if position in sites and (sites[position], quality) in RULES:
+                pairs.append((position, quality_position, RULES[(sites[position], quality)]))
+            position += step
     return pairs
 
 
-def _crosses(blocked: Sequence[int], first: int, second: int) -> bool:
-    """Return whether a barrier unit lies strictly between two positions."""
-    low, high = sorted((first, second))
-    return any(low < position < high for position in blocked)
+def _nearest_site(sites: Mapping[int, str], quality_position: int, quality: str, *, barriers: frozenset[int],
+                  glue: frozenset[int]) -> int | None:
+    """Return the position of the closest site that has a rule with ``quality``, within reach; None if none."""
+    best: tuple[int, int] | None = None
+    for site_position, site in sites.items():
+        if (site, quality) not in RULES:
+            continue
+        low, high = sorted((site_position, quality_position))
+        between = range(low + 1, high)
+        if any(position in barriers for position in between):
+            continue
+        gap = sum(1 for position in between if position not in glue)
+        if gap <= MAX_GAP and (best is None or (gap, high - low) < best[:2]):
+            best = (gap, high - low, site_position)
+    return None if best is None else best[2]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from ml.kb import ROOT_TERM_ID, KnowledgeBase
+from ml.kb import KnowledgeBase
 from ml.notes import negation, patterns
 from ml.notes.stem import stem
 from ml.notes.tokenize import tokenize, words
@@ -37,6 +37,9 @@ OTHER_LANGUAGE_PENALTY = 0.5
 # collide with ordinary words; curated lexicon and phrase rows are kept whatever their length.
 MIN_SYNONYM_CHARS = 4
 TERM, SITE, QUALITY, NULL = "term", "site", "quality", "null"
+# Only phenotypic abnormalities are findings: the modifier, frequency, onset and inheritance branches name
+# qualities of a finding ("Left", "Severe", "Sharp", "Chronic") that a note uses as plain words.
+PHENOTYPIC_ABNORMALITY = "HP:0000118"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +108,9 @@ def _term_candidates(kb: KnowledgeBase, lexicons: Sequence[tuple[str, list]], ph
     """Yield ``(key, hpo_id or None, rank, lang)`` for every name, synonym, lexicon term and note phrase."""
     for phrase, hpo_id, lang in phrases:
         yield phrase_key(phrase), kb.resolve_term_id(hpo_id) if hpo_id else None, RANK_PHRASE, lang
+    phenotypic = _descendants(kb, PHENOTYPIC_ABNORMALITY)
     for index, term_id in enumerate(kb.term_ids):
-        if term_id == ROOT_TERM_ID or term_id in kb.obsolete_ids:
+        if term_id not in phenotypic or term_id in kb.obsolete_ids:
             continue
         yield phrase_key(kb.term_names[index]), term_id, RANK_NAME, "en"
         for synonym in kb.term_synonyms[index]:
@@ -118,6 +122,12 @@ def _term_candidates(kb: KnowledgeBase, lexicons: Sequence[tuple[str, list]], ph
             current = kb.resolve_term_id(hpo_id) if hpo_id else None
             if current is not None and register != "risk_factor":
                 yield phrase_key(term), current, RANK_LEXICON, lang
+
+
+def _descendants(kb: KnowledgeBase, term_id: str) -> frozenset[str]:
+    """Return the ids of a term and every term below it."""
+    column = kb.ancestor_closure[:, [kb.term_index[term_id]]].tocoo()
+    return frozenset(kb.term_ids[row] for row in column.row)
 
 
 def _best_terms(kb: KnowledgeBase, candidates: Iterable[tuple], lang: str | None) -> dict[tuple[str, ...], str | None]:
@@ -253,20 +263,23 @@ class NoteReader:
         """Return ``(unit positions, hpo_id, how)`` for terms, site × quality pairs and lone qualities."""
         coded = [((position,), unit.entry.value, "phrase") for position, unit in enumerate(units)
                  if unit.entry is not None and unit.entry.kind == TERM]
-        sites = [(position, unit.entry.value) for position, unit in enumerate(units)
-                 if unit.entry is not None and unit.entry.kind == SITE]
-        qualities = [(position, unit.entry.value) for position, unit in enumerate(units)
-                     if unit.entry is not None and unit.entry.kind == QUALITY]
-        barriers = [position for position, unit in enumerate(units) if _is_barrier(unit.entry)]
+        sites = {position: unit.entry.value for position, unit in enumerate(units)
+                 if unit.entry is not None and unit.entry.kind == SITE}
+        qualities = {position: unit.entry.value for position, unit in enumerate(units)
+                     if unit.entry is not None and unit.entry.kind == QUALITY}
+        barriers = frozenset(position for position, unit in enumerate(units) if _is_barrier(unit.entry))
         glue = frozenset(position for position, unit in enumerate(units) if _is_glue(unit.entry))
-        paired_qualities = set()
-        for site_position, quality_position, hpo_id in patterns.pair(sites, qualities, barriers, glue=glue):
+        connectors = frozenset(position for position, unit in enumerate(units)
+                               if unit.entry is not None and unit.entry.kind in (negation.CONNECTOR, negation.COMMA))
+        paired = set()
+        for site_position, quality_position, hpo_id in patterns.pair(sites, qualities, barriers=barriers, glue=glue,
+                                                                     connectors=connectors):
             coded.append(((site_position, quality_position), hpo_id, "pattern"))
-            paired_qualities.add(quality_position)
-        paired_sites = {site_position for (site_position, *_), _, how in coded if how == "pattern"}
-        for position, _ in [*qualities, *sites]:
-            alone = units[position].entry.alone
-            if position not in paired_qualities and position not in paired_sites and alone:
+            paired.update((site_position, quality_position))
+        for position in [*qualities, *sites]:
+            entry = units[position].entry
+            alone = entry.alone or (patterns.ALONE.get(entry.value) if entry.kind == QUALITY else None)
+            if position not in paired and alone:
                 coded.append(((position,), alone, "phrase"))
         return coded
 
@@ -285,5 +298,5 @@ def _is_barrier(entry: _Entry | None) -> bool:
 
 def _is_glue(entry: _Entry | None) -> bool:
     """Return whether a unit is free inside a site × quality pair (list glue, another site, a cue, a copula)."""
-    glue = (SITE, negation.CONNECTOR, negation.COPULA, negation.NEGATION, negation.VERB_STOP)
+    glue = (SITE, negation.CONNECTOR, negation.COMMA, negation.COPULA, negation.NEGATION, negation.VERB_STOP)
     return entry is not None and entry.kind in glue

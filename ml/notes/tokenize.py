@@ -13,7 +13,9 @@ import unicodedata
 from typing import NamedTuple
 
 # Words are letters and digits; the clause marks negation and uncertainty scopes stop at are tokens too.
-_TOKEN = re.compile(r"[^\W_]+|[.,;:!?()\n]")
+# An apostrophe inside a word joins it ("doesn't" is one token, read "doesnt").
+_TOKEN = re.compile(r"[^\W_]+(?:['’`´][^\W_]+)*|[.,;:!?()\n]")
+_NO_APOSTROPHES = str.maketrans("", "", "'’`´")
 _SPACES = str.maketrans({"_": " ", "-": " ", "/": " ", "‐": " ", "–": " ", "—": " "})
 _APOSTROPHES = frozenset("'’`´")
 
@@ -44,15 +46,11 @@ def fold(text: str) -> tuple[str, list[int] | None]:
     """Return the folded text and, when its length changed, the original offset of each folded character."""
     plain = text if text.isascii() else text.translate(_ONE_LETTER)
     if plain.isascii():
-        folded = plain.lower().translate(_SPACES)
-        if "'" not in folded and "`" not in folded:
-            return folded, None
+        return plain.lower().translate(_SPACES), None
     chars: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
-        if char in _APOSTROPHES:
-            continue
-        folded_char = _fold_char(char).translate(_SPACES)
+        folded_char = char if char in _APOSTROPHES else _fold_char(char).translate(_SPACES)
         chars.append(folded_char)
         origin.extend([index] * len(folded_char))
     return "".join(chars), origin
@@ -60,14 +58,20 @@ def fold(text: str) -> tuple[str, list[int] | None]:
 
 def words(text: str) -> list[str]:
     """Return the folded words and clause marks of a text, without offsets (faster, for vocabulary phrases)."""
-    return _TOKEN.findall(fold(text)[0])
+    return [word.translate(_NO_APOSTROPHES) for word in _TOKEN.findall(fold(text)[0])]
 
 
 def tokenize(text: str) -> list[Token]:
     """Return the folded words and clause marks of a text with their offsets in the original."""
     folded, origin = fold(text)
     if origin is None:
-        return [Token(match.group(), match.start(), match.end()) for match in _TOKEN.finditer(folded)]
+        return [Token(_bare(match.group()), match.start(), match.end()) for match in _TOKEN.finditer(folded)]
     return [
-        Token(match.group(), origin[match.start()], origin[match.end() - 1] + 1) for match in _TOKEN.finditer(folded)
+        Token(_bare(match.group()), origin[match.start()], origin[match.end() - 1] + 1)
+        for match in _TOKEN.finditer(folded)
     ]
+
+
+def _bare(word: str) -> str:
+    """Return a token without its inner apostrophes."""
+    return word.translate(_NO_APOSTROPHES) if "'" in word or "’" in word or "`" in word or "´" in word else word
