@@ -83,8 +83,10 @@ CUES: dict[str, dict[str, tuple[str, ...]]] = {
                "aqueja", "siente", "siento", "nota", "noto"),
     },
     PSEUDO: {
-        "en": ("no doubt", "without doubt", "no change", "not only", "no matter", "no idea", "not sure"),
-        "es": ("sin duda", "no solo", "sin cambios"),
+        "en": ("no doubt", "without doubt", "no change", "not only", "no matter", "no idea", "not sure", "cant stop",
+               "cannot stop", "wont stop", "non stop", "nonstop", "no end of"),
+        "es": ("sin duda", "no solo", "sin cambios", "no para de", "no paro de", "no deja de", "no dejo de",
+               "sin parar"),
     },
     CONNECTOR: {
         "en": ("and", "or", "nor", "any", "either", "other", "also", "or any", "and or"),
@@ -113,15 +115,16 @@ def scopes(kinds: Sequence[str]) -> list[frozenset[str]]:
 def _pre_scopes(kinds: Sequence[str], flags: list[set[str]]) -> None:
     """Mark the findings after each cue, up to the end of its scope."""
     active: str | None = None
-    budget, covered = 0, False
+    budget, covered = 0, False  # other words left in the scope; whether it has covered a finding
     for position, kind in enumerate(kinds):
         if kind in SCOPE_KINDS:
             active, budget, covered = kind, SCOPE_WORDS, False
         elif active is None:
             continue
-        elif kind in (BREAK, STOP, POST_UNCERTAINTY) or (kind in (VERB_STOP, COMMA) and covered and (
-                kind == VERB_STOP or active == UNCERTAINTY)):
-            # "possible fever, cough today": a doubt qualifies one finding; "no fever, chills or cough" is a list
+        elif kind in (BREAK, STOP, POST_UNCERTAINTY) or (kind == VERB_STOP and covered) or (
+                kind == COMMA and active == UNCERTAINTY and (covered or budget < SCOPE_WORDS)):
+            # "possible otitis, ear pain since Monday": a doubt qualifies one thing; "no fever, chills or cough"
+            # is a list
             active = None
         elif kind == FINDING:
             flags[position].add(active)

@@ -52,6 +52,8 @@ SITES: dict[str, tuple[str, ...]] = {
     "urinating": ("urinating", "urination", "peeing", "when i pee", "orinar", "al orinar", "micción"),
     "stool": ("stool", "poo", "poop", "feces", "heces", "caca", "deposicion", "deposiciones"),
     "face": ("face", "cara", "rostro"),
+    "mouth": ("mouth", "boca"),
+    "calf": ("calf", "calves", "pantorrilla", "gemelo"),
     "eyelid": ("eyelid", "parpado"),
     "cough_up": ("cough up", "coughing up", "coughed up", "tosiendo", "al toser", "esputo", "flema"),
     "vomit_up": ("vomit", "throwing up", "threw up", "vomito", "vomitos", "vomitando"),
@@ -61,18 +63,25 @@ QUALITIES: dict[str, tuple[str, ...]] = {
     "pain": ("pain", "ache", "hurt", "hurts", "hurting", "sore", "soreness", "painful", "aching", "throbbing",
              "dolor", "duele", "duelen", "dolia", "dolían", "doliendo", "dolorido", "adolorido", "dolorosa",
              "doloroso"),
-    "yellow": ("yellow", "yellowish", "turned yellow", "amarillo", "amarillenta", "amarillento", "amarilla"),
-    "dark": ("dark", "very dark", "oscuro", "oscura", "muy oscura", "color cola", "like cola", "brown"),
+    "yellow": ("yellow", "yellowish", "yellowing", "turned yellow", "amarillo", "amarillenta", "amarillento",
+               "amarilla"),
+    "dark": ("dark", "very dark", "oscuro", "oscura", "muy oscura", "color cola", "like cola", "brown", "black",
+             "negro", "negra", "tarry"),
     "red": ("red", "bloodshot", "rojo", "roja", "enrojecido", "enrojecida", "irritado", "irritada"),
     "itchy": ("itchy", "itch", "itches", "itching", "pica", "pican", "picor", "comezon", "picazon"),
     "runny": ("runny", "dripping", "moquea", "gotea", "moqueo"),
     "blocked": ("blocked", "stuffy", "congested", "tapada", "congestionada", "taponada"),
-    "swollen": ("swollen", "swelling", "swelled", "edema", "oedema", "edemas", "hinchado", "hinchada", "hinchazon",
+    "swollen": ("swollen", "swelling", "swelled", "puffy", "edema", "oedema", "edemas", "hinchado", "hinchada",
+                "hinchazon",
                 "inflamado", "inflamada", "inflamacion"),
     "stiff": ("stiff", "stiffness", "rigido", "rigida", "rigidez", "tieso", "tiesa"),
     "weak": ("weak", "weakness", "debil", "debiles", "debilidad", "floja", "flojas", "flojo", "flojos"),
     "numb": ("numb", "numbness", "dormido", "dormida", "entumecido", "entumecida", "adormecido", "adormecida"),
     "burning": ("burning", "burns", "stinging", "stings", "arde", "ardor", "escozor", "quema"),
+    "cramp": ("cramp", "cramps", "cramping", "calambre", "calambres", "retortijon", "retortijones"),
+    "tight": ("tight", "tightness", "opresion", "oprimido", "apretado"),
+    "watery": ("watery", "teary", "watering", "lloran", "lloroso", "llorosos", "lagrimeo", "lagrimean"),
+    "ulcer": ("ulcer", "ulcers", "sores", "llaga", "llagas", "ulcera", "ulceras", "afta", "aftas"),
     "blood": ("blood", "bloody", "sangre", "sangra", "sangrado", "con sangre"),
 }
 
@@ -124,6 +133,18 @@ RULES: dict[tuple[str, str], str] = {
     ("cough_up", "blood"): "HP:0002105",  # Hemoptysis
     ("vomit_up", "blood"): "HP:0002248",  # Hematemesis
     ("stool", "dark"): "HP:0002249",  # Melena
+    ("abdomen", "cramp"): "HP:0032155",  # Abdominal cramps, not Muscle spasm
+    ("stomach", "cramp"): "HP:0032155",
+    ("muscle", "cramp"): "HP:0003394",  # Muscle spasm
+    ("leg", "cramp"): "HP:0003394",
+    ("calf", "cramp"): "HP:0003394",
+    ("foot", "cramp"): "HP:0003394",
+    ("hand", "cramp"): "HP:0003394",
+    ("chest", "tight"): "HP:0031352",  # Chest tightness
+    ("eye", "watery"): "HP:0009926",  # Epiphora
+    ("mouth", "ulcer"): "HP:0000155",  # Oral ulcer
+    ("tongue", "ulcer"): "HP:0000155",
+    ("calf", "pain"): "HP:0031921",  # Gastrocnemius myalgia (calf muscle pain)
 }
 # What a quality means with no site near it ("ronchas que pican" is itching).
 ALONE: dict[str, str] = {

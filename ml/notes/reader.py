@@ -36,7 +36,7 @@ OTHER_LANGUAGE_PENALTY = 0.5
 # Synonym texts of this many letters or fewer are abbreviations or fragments ("AS", "ALL", "Fit") that
 # collide with ordinary words; curated lexicon and phrase rows are kept whatever their length.
 MIN_SYNONYM_CHARS = 4
-TERM, SITE, QUALITY, NULL = "term", "site", "quality", "null"
+TERM, ABSENT_TERM, SITE, QUALITY, NULL = "term", "absent_term", "site", "quality", "null"
 # Only phenotypic abnormalities are findings: the modifier, frequency, onset and inheritance branches name
 # qualities of a finding ("Left", "Severe", "Sharp", "Chronic") that a note uses as plain words.
 PHENOTYPIC_ABNORMALITY = "HP:0000118"
@@ -61,6 +61,15 @@ class _Entry(NamedTuple):
     kind: str
     value: str | None
     alone: str | None = None
+
+
+def _term_entry(hpo_id: str | None) -> _Entry:
+    """Return the entry of a vocabulary key: a term, a term said absent ("!HP:…"), or nothing."""
+    if hpo_id is None:
+        return _Entry(NULL, None)
+    if hpo_id.startswith("!"):
+        return _Entry(ABSENT_TERM, hpo_id[1:])
+    return _Entry(TERM, hpo_id)
 
 
 class _Unit(NamedTuple):
@@ -98,7 +107,11 @@ def _pattern_entries() -> dict[tuple[str, ...], _Entry]:
 
 
 def read_phrases(path: Path = PHRASES_CSV) -> list[tuple[str, str | None, str]]:
-    """Return the ``(phrase, hpo_id or None, lang)`` rows of the note phrases; no id means "not a finding"."""
+    """Return the ``(phrase, hpo_id or None, lang)`` rows of the note phrases.
+
+    No id means "not a finding" ("changes in temperature"); an id after ``!`` is a finding the phrase says is
+    absent ("afebrile" is no fever).
+    """
     with open(path, encoding="utf-8", newline="") as handle:
         return [(row["phrase"], row["hpo_id"].strip() or None, row["lang"].strip()) for row in csv.DictReader(handle)]
 
@@ -107,7 +120,9 @@ def _term_candidates(kb: KnowledgeBase, lexicons: Sequence[tuple[str, list]], ph
                      ) -> Iterable[tuple[tuple[str, ...], str | None, float, str]]:
     """Yield ``(key, hpo_id or None, rank, lang)`` for every name, synonym, lexicon term and note phrase."""
     for phrase, hpo_id, lang in phrases:
-        yield phrase_key(phrase), kb.resolve_term_id(hpo_id) if hpo_id else None, RANK_PHRASE, lang
+        absent = bool(hpo_id) and hpo_id.startswith("!")
+        current = kb.resolve_term_id(hpo_id.lstrip("!")) if hpo_id else None
+        yield phrase_key(phrase), f"!{current}" if absent and current else current, RANK_PHRASE, lang
     phenotypic = _descendants(kb, PHENOTYPIC_ABNORMALITY)
     for index, term_id in enumerate(kb.term_ids):
         if term_id not in phenotypic or term_id in kb.obsolete_ids:
@@ -159,7 +174,7 @@ def _best_terms(kb: KnowledgeBase, candidates: Iterable[tuple], lang: str | None
 
 def _most_specific(kb: KnowledgeBase, ids: set[str | None]) -> str | None:
     """Return the id that descends from all the others, or None when they do not nest."""
-    if None in ids:
+    if None in ids or any(hpo_id.startswith("!") for hpo_id in ids):
         return None
     for candidate in ids:
         if ids <= kb.ancestors_of(candidate):
@@ -199,11 +214,10 @@ class NoteReader:
         phrases = read_phrases(phrases_path)
         mapped = [(text, target, "") for (kind, text), target in mappings.items() if kind == "symptom"]
         terms = _best_terms(kb, _term_candidates(kb, lexicons, [*mapped, *phrases]), lang)
-        index: dict[tuple[str, ...], _Entry] = {
-            key: _Entry(TERM if hpo_id else NULL, hpo_id) for key, hpo_id in terms.items()
-        }
+        index: dict[tuple[str, ...], _Entry] = {key: _term_entry(hpo_id) for key, hpo_id in terms.items()}
         for key, entry in _pattern_entries().items():
-            index[key] = entry._replace(alone=terms.get(key))
+            alone = terms.get(key)
+            index[key] = entry._replace(alone=alone if alone and not alone.startswith("!") else None)
         for key, entry in _cue_entries().items():
             if key not in terms or entry.kind in (negation.BREAK, negation.CONNECTOR, negation.COPULA):
                 index[key] = entry
@@ -231,7 +245,8 @@ class NoteReader:
                 continue  # a relative's finding, not the patient's
             first, last = units[min(positions)].first, units[max(positions)].last - 1
             start, end = tokens[first].start, tokens[last].end
-            findings.append(Finding(hpo_id=hpo_id, present=negation.NEGATION not in covering,
+            said_absent = len(positions) == 1 and units[positions[0]].entry.kind == ABSENT_TERM
+            findings.append(Finding(hpo_id=hpo_id, present=negation.NEGATION not in covering and not said_absent,
                                     certain=negation.UNCERTAINTY not in covering, start=start, end=end,
                                     text=text[start:end], how=how))
         return sorted(findings, key=lambda finding: finding.start)
@@ -262,7 +277,7 @@ class NoteReader:
     def _coded(self, units: Sequence[_Unit]) -> list[tuple[tuple[int, ...], str, str]]:
         """Return ``(unit positions, hpo_id, how)`` for terms, site × quality pairs and lone qualities."""
         coded = [((position,), unit.entry.value, "phrase") for position, unit in enumerate(units)
-                 if unit.entry is not None and unit.entry.kind == TERM]
+                 if unit.entry is not None and unit.entry.kind in (TERM, ABSENT_TERM)]
         sites = {position: unit.entry.value for position, unit in enumerate(units)
                  if unit.entry is not None and unit.entry.kind == SITE}
         qualities = {position: unit.entry.value for position, unit in enumerate(units)
@@ -288,12 +303,12 @@ def _scope_kind(entry: _Entry | None) -> str:
     """Return the kind of unit the negation scopes see."""
     if entry is None or entry.kind == NULL:
         return negation.WORD
-    return negation.FINDING if entry.kind in (TERM, SITE, QUALITY) else entry.kind
+    return negation.FINDING if entry.kind in (TERM, ABSENT_TERM, SITE, QUALITY) else entry.kind
 
 
 def _is_barrier(entry: _Entry | None) -> bool:
     """Return whether a unit ends the reach of a site × quality pair (a clause mark, a contrast, a term)."""
-    return entry is not None and entry.kind in (TERM, NULL, negation.BREAK, negation.STOP)
+    return entry is not None and entry.kind in (TERM, ABSENT_TERM, NULL, negation.BREAK, negation.STOP)
 
 
 def _is_glue(entry: _Entry | None) -> bool:

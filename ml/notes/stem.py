@@ -26,7 +26,8 @@ _KEEP = frozenset({"less", "loss", "illness", "this", "has", "was", "does", "is"
                    "mas", "dias", "vez", "sed", "red", "bed", "fed", "need", "feed", "bleed", "ruled"})
 # Irregular forms that no suffix rule reaches.
 _IRREGULAR = {"ache": "ach", "aching": "ach", "ached": "ach", "feet": "foot", "teeth": "tooth", "swollen": "swell",
-              "bled": "bleed", "felt": "feel", "vomitted": "vomit"}
+              "bled": "bleed", "felt": "feel", "vomitted": "vomit",
+              "sleepy": "sleepy", "sleepiness": "sleepy"}  # sleepy is drowsy; sleeping is not
 
 
 def american(word: str) -> str:

@@ -12,9 +12,16 @@ from ml.notes.evaluation import read_corpus, score
 from tests.kb_build import session_kb_dir
 
 CORPUS = Path(__file__).parent
-# Regression floors: the figures measured when the corpus was written (EN P 0.96 R 0.95, ES P 0.99 R 0.99)
-# minus a small margin; all above the goals (precision 0.90, recall 0.85).
-FLOORS = {"en": (0.94, 0.93), "es": (0.97, 0.96)}
+# Regression floors: the measured figures minus a small margin, all above the goals (precision 0.90, recall
+# 0.85). corpus_*: EN P 0.983 R 0.973, ES P 0.996 R 0.993. holdout_*, written after the reader and first
+# read at EN P 0.914 R 0.747, ES P 0.924 R 0.772; after the fixes it led to: EN P 0.968 R 0.909, ES P 0.974
+# R 0.937 (see docs/BENCHMARKS.md).
+FLOORS = {
+    "corpus_en": (0.96, 0.95),
+    "corpus_es": (0.97, 0.97),
+    "holdout_en": (0.94, 0.88),
+    "holdout_es": (0.94, 0.91),
+}
 
 
 @pytest.fixture(scope="session")
@@ -27,19 +34,20 @@ def reader(kb) -> NoteReader:
     return NoteReader.build(kb)
 
 
-@pytest.mark.parametrize("lang,minimum", [("en", 300), ("es", 200)])
-def test_corpus_ids_exist_and_are_current(kb, lang, minimum):
-    sentences = read_corpus(CORPUS / f"corpus_{lang}.tsv")
+@pytest.mark.parametrize("name,minimum", [("corpus_en", 300), ("corpus_es", 200), ("holdout_en", 50),
+                                          ("holdout_es", 40)])
+def test_corpus_ids_exist_and_are_current(kb, name, minimum):
+    sentences = read_corpus(CORPUS / f"{name}.tsv")
     assert len(sentences) >= minimum
     ids = {hpo_id for sentence in sentences for hpo_id in sentence.present | sentence.absent}
     assert ids
     assert {hpo_id for hpo_id in ids if kb.resolve_term_id(hpo_id) != hpo_id} == set()
 
 
-@pytest.mark.parametrize("lang", ["en", "es"])
-def test_precision_and_recall_stay_above_the_floor(reader, lang):
-    result = score(reader.mentions, read_corpus(CORPUS / f"corpus_{lang}.tsv"), lang=lang)
-    precision_floor, recall_floor = FLOORS[lang]
+@pytest.mark.parametrize("name", sorted(FLOORS))
+def test_precision_and_recall_stay_above_the_floor(reader, name):
+    result = score(reader.mentions, read_corpus(CORPUS / f"{name}.tsv"), lang=name[-2:])
+    precision_floor, recall_floor = FLOORS[name]
     assert result.precision >= max(precision_floor, 0.90), result.errors[:20]
     assert result.recall >= max(recall_floor, 0.85), result.errors[:20]
 
@@ -55,6 +63,17 @@ def test_precision_and_recall_stay_above_the_floor(reader, lang):
         ("urine is dark", {("HP:0040319", True, True)}),
         ("diarrhoea", {("HP:0002014", True, True)}),
         ("abdominal cramps", {("HP:0032155", True, True)}),
+        ("cramps in my stomach", {("HP:0032155", True, True)}),
+        ("cramps in my calves", {("HP:0003394", True, True)}),
+        ("patient is afebrile", {("HP:0001945", False, True)}),
+        ("no para de vomitar", {("HP:0002013", True, True)}),
+        ("possible otitis, ear pain since Monday", {("HP:0030766", True, True)}),
+        ("rash has resolved", {("HP:0000988", False, True)}),
+        ("his mother has epilepsy", set()),
+        ("my knees and elbows hurt", {("HP:0030839", True, True), ("HP:0030835", True, True)}),
+        ("my neck hurts when I turn my head", {("HP:0030833", True, True)}),
+        ("knee pain after running", {("HP:0030839", True, True)}),
+        ("severe pain on the left side", {("HP:0030157", True, True)}),
         ("changes in temperature", set()),
         ("no fever", {("HP:0001945", False, True)}),
         ("denies chest pain", {("HP:0100749", False, True)}),
