@@ -231,7 +231,12 @@ class NoteReader:
     # ------------------------------------------------------------------------------------------- reading
 
     def read(self, text: str, lang: str | None = None) -> list[Finding]:
-        """Return the findings of a note in reading order, each with its span and the words behind it."""
+        """Return the findings of a note in reading order, each with its span and the words behind it.
+
+        Both languages' words and cues are always read (notes mix them); ``lang`` is accepted for the
+        ingestion interface and does not change the result. Ties between the languages' lexicons are settled
+        once, at build time (``NoteReader.build(lang=...)``).
+        """
         if not isinstance(text, str) or not text.strip():
             return []
         tokens = [token for token in tokenize(text) if token.text not in FILLERS]
