@@ -6,6 +6,7 @@ stage)`` reports how far it got and raises :class:`worker.jobs.JobCanceled` when
 
 JOB_KINDS: dict[str, tuple[str, int]] = {
     "audit_export": ("worker.tasks.audit_export:run", 600),
+    "eda": ("worker.tasks.eda:run", 1800),
     "ingest": ("worker.tasks.ingest:run", 3 * 3600),
 }
 
