@@ -115,9 +115,9 @@ def projection_chart(summary: dict) -> dict:
         traces.append({"type": "scatter", "mode": "markers", "name": _label(names, group, 30),
                        "x": [data["x"][i] for i in index], "y": [data["y"][i] for i in index],
                        "marker": {"size": 5, "opacity": 0.6}})
-    ratio = sum(data["explained_variance_ratio"])
+    share = "{:.0%}".format(sum(data["explained_variance_ratio"]))
     return {"data": traces, "layout": _layout(_("Cases projected on two dimensions (TruncatedSVD, %(share)s of "
-                                                "variance)", share=f"{ratio:.0%}"),
+                                                "variance)", share=share),
                                               height=520, margin={"l": 50, "r": 20, "t": 50, "b": 50})}
 
 
