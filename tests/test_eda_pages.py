@@ -145,3 +145,19 @@ def test_plotly_is_served_from_the_installed_package_with_caching_headers(client
     assert "max-age=604800" in response.headers["Cache-Control"] and response.headers["ETag"]
     again = client.get("/eda/plotly.min.js", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_every_chart_is_a_valid_plotly_figure(app, warehouse):
+    """plotly's own validator rejects any property the JavaScript library would not understand."""
+    import plotly.graph_objects as go
+
+    from app.eda.charts import all_charts
+    from ml.eda import summarize
+
+    summary = summarize(load_dataset())
+    with app.test_request_context("/eda/"):
+        charts = all_charts(summary)
+    assert len(charts) == 9
+    for name, figure in charts.items():
+        assert figure["data"], name
+        go.Figure(figure)  # raises ValueError on an invalid property
