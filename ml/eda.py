@@ -17,7 +17,9 @@ Vocabulary used below:
 
 from __future__ import annotations
 
+import functools
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -36,6 +38,22 @@ PLAUSIBLE_RANGES = {"temperature_c": (30.0, 45.0), "weight_kg": (0.5, 350.0), "h
 UNDIAGNOSED = "undiagnosed"
 OTHER_COMMON = "other common"
 OTHER_ORPHAN = "other orphan"
+
+
+_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _once_per_dataset(function):
+    """Compute ``function(dataset)`` once per dataset: several statistics start from the same derived table."""
+
+    @functools.wraps(function)
+    def wrapper(dataset: Dataset) -> pd.DataFrame:
+        results = _MEMO.setdefault(dataset, {})
+        if function.__name__ not in results:
+            results[function.__name__] = function(dataset)
+        return results[function.__name__]
+
+    return wrapper
 
 
 def _float(value: float) -> float | None:
@@ -70,6 +88,7 @@ def imbalance_ratios(counts: Mapping[str, int]) -> dict[str, Any]:
     return {"irlbl": irlbl, "mean_ir": float(np.mean(list(irlbl.values()))), "max_ir": float(max(irlbl.values()))}
 
 
+@_once_per_dataset
 def _case_diagnoses(dataset: Dataset) -> pd.DataFrame:
     """Return the distinct (case_id, disease_id) pairs."""
     return dataset.diagnoses[["case_id", "disease_id"]].drop_duplicates()
@@ -98,6 +117,7 @@ def disease_counts(dataset: Dataset, *, orphan: Mapping[str, bool] | None = None
     }
 
 
+@_once_per_dataset
 def _present(dataset: Dataset) -> pd.DataFrame:
     """Return the distinct (case_id, hpo_id) pairs recorded present."""
     symptoms = dataset.symptoms
@@ -288,39 +308,49 @@ def _js_distance(counts: pd.DataFrame) -> dict[str, float | None]:
     return distances
 
 
+def _source_codes(dataset: Dataset, case_ids: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Return the source (as a code into the sorted source names, −1 if unknown) of each of ``case_ids``."""
+    codes, names = pd.factorize(dataset.cases["source"].fillna("?").astype(str), sort=True)
+    positions = pd.Index(dataset.cases["case_id"]).get_indexer(case_ids)
+    return np.where(positions >= 0, codes[positions], -1), list(names)
+
+
 def source_comparison(dataset: Dataset, *, orphan: Mapping[str, bool]) -> dict[str, Any]:
     """Return per-source profiles and their Jensen–Shannon distances to the other sources (heterogeneity)."""
-    cases = dataset.cases.assign(source=dataset.cases["source"].fillna("?").astype(str))
-    source_of = cases.set_index("case_id")["source"]
-    findings = dataset.symptoms.assign(source=dataset.symptoms["case_id"].map(source_of)).dropna(subset=["source"])
-    diagnoses = _case_diagnoses(dataset).assign(source=lambda frame: frame["case_id"].map(source_of))
-    diagnoses = diagnoses.dropna(subset=["source"])
-    present = findings[findings["present"].astype(bool)]
-    rows, rare = [], [disease_id for disease_id, flag in orphan.items() if flag]
-    sources = sorted(cases["source"].unique())
-    temperature = pd.to_numeric(cases["temperature_c"], errors="coerce")
-    for source in sources:
-        mine = cases["source"] == source
-        n = int(mine.sum())
-        dx = diagnoses[diagnoses["source"] == source]
-        rows.append({
-            "source": source,
-            "cases": n,
-            "present_per_case": _share((present["source"] == source).sum(), n),
-            "absent_per_case": _share(((findings["source"] == source) & ~findings["present"].astype(bool)).sum(), n),
-            "diagnoses_per_case": _share(len(dx), n),
-            "orphan_share": _share(dx["disease_id"].isin(rare).sum(), len(dx)),
-            "distinct_diseases": int(dx["disease_id"].nunique()),
-            "distinct_symptoms": int(present.loc[present["source"] == source, "hpo_id"].nunique()),
-            "temperature_mean": _float(temperature[mine].mean()) if temperature[mine].notna().any() else None,
-        })
-    disease_table = count_table(diagnoses["source"], diagnoses["disease_id"])
-    symptom_table = count_table(present["source"], present["hpo_id"])
+    case_source, sources = _source_codes(dataset, dataset.cases["case_id"])
+    k = len(sources)
+    finding_source, _ = _source_codes(dataset, dataset.symptoms["case_id"])
+    is_present = dataset.symptoms["present"].astype(bool).to_numpy()
+    diagnoses = _case_diagnoses(dataset)
+    diagnosis_source, _ = _source_codes(dataset, diagnoses["case_id"])
+    rare = diagnoses["disease_id"].isin([disease_id for disease_id, flag in orphan.items() if flag]).to_numpy()
+    known, known_dx = finding_source >= 0, diagnosis_source >= 0
+    cases = np.bincount(case_source, minlength=k)
+    present = np.bincount(finding_source[known & is_present], minlength=k)
+    absent = np.bincount(finding_source[known & ~is_present], minlength=k)
+    n_dx = np.bincount(diagnosis_source[known_dx], minlength=k)
+    n_rare = np.bincount(diagnosis_source[known_dx & rare], minlength=k)
+    named = np.array(sources, dtype=object)
+    disease_table = count_table(pd.Series(named[diagnosis_source[known_dx]]), diagnoses["disease_id"][known_dx])
+    symptom_table = count_table(pd.Series(named[finding_source[known & is_present]]),
+                                dataset.symptoms["hpo_id"][known & is_present])
     disease_js, symptom_js = _js_distance(disease_table), _js_distance(symptom_table)
-    for row in rows:
-        row["disease_js"] = disease_js.get(row["source"])
-        row["symptom_js"] = symptom_js.get(row["source"])
-    return {"sources": rows}
+    distinct_diseases = (disease_table > 0).sum(axis=1)
+    distinct_symptoms = (symptom_table > 0).sum(axis=1)
+    temperature = pd.to_numeric(dataset.cases["temperature_c"], errors="coerce").groupby(case_source).mean()
+    return {"sources": [{
+        "source": source,
+        "cases": int(cases[code]),
+        "present_per_case": _share(present[code], cases[code]),
+        "absent_per_case": _share(absent[code], cases[code]),
+        "diagnoses_per_case": _share(n_dx[code], cases[code]),
+        "orphan_share": _share(n_rare[code], n_dx[code]),
+        "distinct_diseases": int(distinct_diseases.get(source, 0)),
+        "distinct_symptoms": int(distinct_symptoms.get(source, 0)),
+        "temperature_mean": _float(temperature.get(code, float("nan"))),
+        "disease_js": disease_js.get(source),
+        "symptom_js": symptom_js.get(source),
+    } for code, source in enumerate(sources)]}
 
 
 def _set_hashes(case_ids: pd.Series, owners: pd.Series, items: pd.Series, *, seed: int = 0) -> np.ndarray:
