@@ -1,16 +1,21 @@
 """Benchmark ``ml.eda.summarize``: seconds and peak memory for a synthetic warehouse of N cases.
 
 Run from the repository root: ``PYTHONPATH=$PWD .venv/bin/python bench/bench_eda.py [--cases 100000] [--repeats 3]``.
+With ``--warehouse`` it also copies the dataset into a fresh PostgreSQL database (``dxflow_bench_eda``) and times
+what the ``eda`` job adds: ``app.warehouse.snapshot.load_dataset`` and ``current_snapshot_id``.
 The dataset mimics the warehouse's shape: four sources, 400 diseases with Zipf-like counts (a quarter of them
 orphan), 1,500 HPO terms, about 8 findings per case (a tenth explicitly absent), 5 % of cases with two
 diagnoses, missing vitals. The figure excludes building the dataset (the app reads it from the database).
 """
 
 import argparse
+import io
 import json
 import resource
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -53,11 +58,61 @@ def synthetic_dataset(n_cases: int, *, seed: int = 0, n_diseases: int = 400, n_t
     return Dataset(cases=cases, symptoms=symptoms, diagnoses=diagnoses)
 
 
+def _copy(cursor, table: str, frame: pd.DataFrame) -> None:
+    """COPY a data frame into ``table`` (its columns named as the frame's)."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, header=False, na_rep="")
+    buffer.seek(0)
+    with cursor.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+        copy.write(buffer.read())
+
+
+def time_warehouse(dataset: Dataset, database: str) -> dict:
+    """Copy ``dataset`` into a fresh database and return the seconds to read it back and to name its snapshot."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+    from app.warehouse.snapshot import current_snapshot_id, load_dataset
+    from ml.dataset import snapshot_id
+    from tests.conftest import ensure_pg_database, make_test_config
+
+    work = Path(tempfile.mkdtemp(prefix="dxflow-bench-eda-"))
+    app = create_app(make_test_config(work, ensure_pg_database(database, fresh=True), TESTING=False))
+    with app.app_context():
+        upgrade()
+        cases = dataset.cases
+        connection = db.engine.raw_connection()
+        with connection.cursor() as cursor:
+            _copy(cursor, "patients", pd.DataFrame({"id": cases["case_id"], "pseudonym": cases["case_id"].map(
+                "p{:031d}".format), "sex": cases["sex"]}))
+            _copy(cursor, "cases", cases.assign(id=cases["case_id"], patient_id=cases["case_id"])[
+                ["id", "patient_id", "upload_id", "source", "year", "age_group", "temperature_c",
+                 "temperature_band", "weight_kg", "height_cm"]])
+            _copy(cursor, "case_symptoms", dataset.symptoms.assign(upload_id=1))
+            diagnoses = dataset.diagnoses.assign(upload_id=1)
+            _copy(cursor, "case_diagnoses", diagnoses.assign(code_system=diagnoses["disease_id"].str.split(":").str[0]))
+        connection.commit()
+        connection.close()
+        started = time.perf_counter()
+        loaded = load_dataset()
+        load_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        snapshot = current_snapshot_id()
+        snapshot_seconds = time.perf_counter() - started
+        assert snapshot == snapshot_id(loaded) and loaded.n_cases == dataset.n_cases
+        db.session.remove()
+        db.engine.dispose()
+    return {"load_dataset_seconds": round(load_seconds, 2), "current_snapshot_id_seconds": round(snapshot_seconds, 2)}
+
+
 def main() -> None:
     """Print the median and worst wall seconds, the median CPU seconds of ``summarize`` and the peak memory."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--warehouse", action="store_true", help="also time reading it from PostgreSQL")
+    parser.add_argument("--database", default="dxflow_bench_eda")
     args = parser.parse_args()
     dataset = synthetic_dataset(args.cases)
     seconds, cpu_seconds = [], []
@@ -69,12 +124,14 @@ def main() -> None:
         summary = summarize(fresh)
         seconds.append(time.perf_counter() - started)
         cpu_seconds.append(time.process_time() - started_cpu)
+    figures = time_warehouse(dataset, args.database) if args.warehouse else {}
     print(json.dumps({
         "cases": args.cases, "findings": len(dataset.symptoms), "diagnoses": len(dataset.diagnoses),
         "median_seconds": round(statistics.median(seconds), 2), "max_seconds": round(max(seconds), 2),
         "median_cpu_seconds": round(statistics.median(cpu_seconds), 2),
         "summary_json_kib": round(len(json.dumps(summary)) / 1024, 1),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        **figures,
     }))
 
 

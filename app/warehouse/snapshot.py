@@ -9,6 +9,7 @@ the case ids and per-case row counts that the database aggregates (a test keeps 
 from __future__ import annotations
 
 import hashlib
+import io
 
 import numpy as np
 import pandas as pd
@@ -18,9 +19,30 @@ from app.extensions import db
 from app.models import Case, CaseDiagnosis, CaseSymptom, Patient
 from ml.dataset import Dataset, empty_dataset
 
+TEXT_COLUMNS = ("source", "year", "age_group", "sex", "temperature_band", "hpo_id", "disease_id")
+
 
 def _read(query) -> pd.DataFrame:
-    return pd.read_sql(query, db.session.connection())
+    """Return the rows of ``query`` on the session's connection (PostgreSQL: through COPY, three times faster)."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        return pd.read_sql(query, connection)
+    sql = query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+    buffer = io.BytesIO()
+    with (connection.connection.driver_connection.cursor() as cursor,
+          cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true)") as copy):
+        for block in copy:
+            buffer.write(block)
+    buffer.seek(0)
+    frame = pd.read_csv(buffer, dtype={column: str for column in TEXT_COLUMNS}, keep_default_na=False,
+                        na_values={column: [""] for column in ("temperature_c", "weight_kg", "height_cm")})
+    for column in frame.columns.intersection(TEXT_COLUMNS):
+        # COPY writes NULL unquoted and '' quoted; read_csv keeps both as '' here, and only NULL can be missing
+        # in these columns (the loader never stores empty strings).
+        frame[column] = frame[column].where(frame[column] != "", None)
+    if "present" in frame.columns:
+        frame["present"] = frame["present"].map({"t": True, "f": False})
+    return frame
 
 
 def load_dataset() -> Dataset:
@@ -35,6 +57,8 @@ def load_dataset() -> Dataset:
         return empty_dataset()
     symptoms = _read(select(CaseSymptom.case_id, CaseSymptom.hpo_id, CaseSymptom.present).order_by(CaseSymptom.id))
     diagnoses = _read(select(CaseDiagnosis.case_id, CaseDiagnosis.disease_id).order_by(CaseDiagnosis.id))
+    if symptoms["present"].isna().any():
+        raise ValueError("case_symptoms.present holds NULL")
     for column in ("temperature_c", "weight_kg", "height_cm"):
         cases[column] = pd.to_numeric(cases[column], errors="coerce").astype(float)
     return Dataset(cases=cases, symptoms=symptoms.astype({"present": bool}), diagnoses=diagnoses)
