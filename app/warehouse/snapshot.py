@@ -65,14 +65,14 @@ def load_dataset() -> Dataset:
 
 
 def _counts(model, case_ids: np.ndarray) -> np.ndarray:
-    rows = db.session.execute(select(model.case_id, func.count()).group_by(model.case_id)).all()
-    counts = pd.Series({case_id: n for case_id, n in rows}, dtype=np.int64)
-    return counts.reindex(case_ids, fill_value=0).to_numpy(dtype=np.int64)
+    counts = _read(select(model.case_id, func.count().label("n")).group_by(model.case_id))
+    series = pd.Series(counts["n"].to_numpy(dtype=np.int64), index=counts["case_id"].to_numpy(dtype=np.int64))
+    return series.reindex(case_ids, fill_value=0).to_numpy(dtype=np.int64)
 
 
 def current_snapshot_id() -> str:
     """Return ``ml.dataset.snapshot_id(load_dataset())`` from aggregates, without loading the findings."""
-    case_ids = np.sort(np.array(db.session.scalars(select(Case.id)).all(), dtype=np.int64))
+    case_ids = np.sort(_read(select(Case.id))["id"].to_numpy(dtype=np.int64))
     digest = hashlib.sha256()
     for array in (case_ids, _counts(CaseSymptom, case_ids), _counts(CaseDiagnosis, case_ids)):
         digest.update(np.ascontiguousarray(array).tobytes())
