@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ml.kb import load_kb  # noqa: E402
+from ml.knowledge import load_kb  # noqa: E402
 from ml.monitoring import (  # noqa: E402
     DriftReference,
     frequent_terms,

@@ -12,7 +12,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from ml.kb import build_kb, get_kb
+from ml.knowledge import build_kb, get_kb
 from ml.notes import NoteReader
 from ml.notes.evaluation import read_corpus, score
 

@@ -21,7 +21,7 @@ from app.models import Job, JobStatus, TermStatus, UnmappedTerm
 from app.warehouse.raw_zone import storage
 from app.warehouse.snapshot import case_count, current_snapshot_id, load_dataset
 from ml.eda import summarize
-from ml.kb import get_kb
+from ml.knowledge import get_kb
 
 JOB_KIND = "eda"
 

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ml import demo
+from ml import synthetic
 from ml.dataset import Dataset, dataset_from_records
 from ml.harmonization import AGE_BINS
 from ml.harmonization import age_group as age_group_of
-from ml.kb import KnowledgeBase
+from ml.knowledge import KnowledgeBase
 from ml.monitoring.frames import frequent_terms
 
 SCENARIOS = ("none", "covariate", "new-disease", "label-shift")
@@ -175,16 +175,16 @@ def unseen_disease(dataset: Dataset, kb: KnowledgeBase, *, rng: np.random.Genera
 def _new_disease_queries(kb: KnowledgeBase, disease_id: str, count: int, *, seed: int) -> list[SimulatedQuery]:
     """Return ``count`` queries of patients of one disease, generated as the demo data are."""
     rng = random.Random(seed)
-    catalogue = demo.Catalogue(kb, demo.DemoSettings().prevalence_tempering)
+    catalogue = synthetic.Catalogue(kb, synthetic.DemoSettings().prevalence_tempering)
     info = catalogue.orphan(disease_id)
-    settings = demo.DemoSettings()
+    settings = synthetic.DemoSettings()
     return [
-        _demo_query(demo.make_patient(rng, f"S{number:06d}", number, [info], catalogue, settings))
+        _demo_query(synthetic.make_patient(rng, f"S{number:06d}", number, [info], catalogue, settings))
         for number in range(count)
     ]
 
 
-def _demo_query(patient: demo.DemoPatient) -> SimulatedQuery:
+def _demo_query(patient: synthetic.DemoPatient) -> SimulatedQuery:
     """Return a demo patient as a query."""
     return SimulatedQuery(
         age=patient.age, sex=patient.sex, temperature_c=patient.temperature_c,
@@ -195,15 +195,15 @@ def _demo_query(patient: demo.DemoPatient) -> SimulatedQuery:
 def synthetic_snapshot(kb: KnowledgeBase, *, n_cases: int, random_state: int = 0) -> Dataset:
     """Return a snapshot of demo-like patients drawn straight from the knowledge base (for tests and benches)."""
     rng = random.Random(random_state)
-    settings = demo.DemoSettings()
-    catalogue = demo.Catalogue(kb, settings.prevalence_tempering)
+    settings = synthetic.DemoSettings()
+    catalogue = synthetic.Catalogue(kb, settings.prevalence_tempering)
     records = []
     for number in range(1, n_cases + 1):
         if rng.random() < settings.orphan_share:
             diseases = [catalogue.orphan(rng.choice(catalogue.orphan_candidates))]
         else:
             diseases = [catalogue.draw_common(rng)]
-        patient = demo.make_patient(rng, f"S{number:06d}", number, diseases, catalogue, settings)
+        patient = synthetic.make_patient(rng, f"S{number:06d}", number, diseases, catalogue, settings)
         records.append(
             {
                 "case_id": number, "sex": patient.sex, "age_group": age_group_of(patient.age),

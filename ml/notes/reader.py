@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from ml.kb import KnowledgeBase
+from ml.knowledge import DEFAULT_LEXICONS, KnowledgeBase, lexicon_language, read_lexicon
 from ml.notes import negation, patterns
 from ml.notes.stem import stem
 from ml.notes.tokenize import tokenize, words
-from ml.vocabulary import DEFAULT_LEXICONS, lexicon_language, read_lexicon
 
 PHRASES_CSV = Path(__file__).with_name("phrases.csv")
 # Words that say nothing about a finding, dropped before matching: "pain in my chest" reads "pain in chest".
@@ -225,7 +224,7 @@ class NoteReader:
 
     @classmethod
     def from_vocabulary(cls, vocabulary, **options) -> NoteReader:
-        """Build the reader over a ``ml.vocabulary.Vocabulary``'s knowledge base and admin mappings."""
+        """Build the reader over a ``ml.knowledge.Vocabulary``'s knowledge base and admin mappings."""
         return cls.build(vocabulary.kb, mappings=vocabulary.mappings, **options)
 
     # ------------------------------------------------------------------------------------------- reading

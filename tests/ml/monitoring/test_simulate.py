@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ml.kb import load_kb
+from ml.knowledge import load_kb
 from ml.monitoring import (
     DriftReference,
     evaluate_triggers,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ml.kb import get_kb
+from ml.knowledge import get_kb
 from ml.notes import NoteReader
 from ml.notes.evaluation import read_corpus, score
 from tests.kb_build import session_kb_dir
@@ -110,7 +110,7 @@ def test_bad_input_gives_no_findings(reader, text):
 
 
 def test_demo_notes_read_back_as_their_manifest_says(kb, reader, tmp_path):
-    from ml.demo import generate_demo
+    from ml.synthetic import generate_demo
 
     generated = generate_demo(tmp_path / "demo", kb=kb, patients=600, seed=3)
     entries = json.loads((generated.out_dir / "manifest.json").read_text(encoding="utf-8"))["records"]["clinic_notes"]
