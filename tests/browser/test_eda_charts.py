@@ -4,8 +4,8 @@ import random
 
 import pytest
 
+from tests.app.eda.test_eda_pages import add_case
 from tests.browser.test_job_progress import log_in
-from tests.test_eda_pages import add_case
 
 pytestmark = pytest.mark.browser
 

@@ -1,6 +1,6 @@
 """Access rows for the exploratory data analysis (admins and auditors read, only admins compute)."""
 
-from tests.access import ADMIN, ANON, AUDIT, CLIN
+from tests.app.access import ADMIN, ANON, AUDIT, CLIN
 
 ROUTES = [
     ("GET", "/eda/", {ANON: 302, CLIN: 403, ADMIN: 200, AUDIT: 200}),
