@@ -6,14 +6,18 @@ draws it with the plotly bundle served by :func:`app.eda.routes.plotly_js`: no i
 
 from __future__ import annotations
 
+import math
+
 from flask_babel import gettext as _
 
 ORPHAN_COLOUR, COMMON_COLOUR = "#c0392b", "#2c7fb8"
 MAX_BARS = 60
 
 
-def _layout(title: str, **extra) -> dict:
-    return {"title": {"text": title}, "margin": {"l": 60, "r": 20, "t": 50, "b": 120}, "height": 440, **extra}
+def _layout(title: str, *, xaxis: dict | None = None, yaxis: dict | None = None, **extra) -> dict:
+    # Margins grow with the tick labels (automargin): long disease names get room, short ids leave no blank band.
+    return {"title": {"text": title}, "margin": {"l": 60, "r": 20, "t": 50, "b": 40}, "height": 440,
+            "xaxis": {"automargin": True, **(xaxis or {})}, "yaxis": {"automargin": True, **(yaxis or {})}, **extra}
 
 
 def _label(names: dict, key: str, width: int = 40) -> str:
@@ -36,15 +40,17 @@ def disease_chart(summary: dict) -> dict:
                        "customdata": [round(row[3], 2) for row in chosen],
                        "hovertemplate": "%{x}<br>%{y} " + _("cases") + "<br>IRLbl %{customdata}<extra></extra>"})
     order = [_label(names, row[0]) for row in rows]
+    # A log axis draws bars up from its bottom edge: start it below one case so a bar's height is its count.
+    top = math.log10(max((row[1] for row in rows), default=1) * 1.5)
     return {"data": traces, "layout": _layout(_("Cases per disease (log scale)"), barmode="overlay",
-                                              yaxis={"type": "log", "title": {"text": _("Cases")}},
+                                              yaxis={"type": "log", "range": [math.log10(0.5), top],
+                                                     "title": {"text": _("Cases")}},
                                               xaxis={"categoryorder": "array", "categoryarray": order})}
 
 
 def _heatmap(title: str, z: list, x: list, y: list, **trace) -> dict:
     return {"data": [{"type": "heatmap", "z": z, "x": x, "y": y, **trace}],
-            "layout": _layout(title, height=max(360, 24 * len(y) + 200), margin={"l": 260, "r": 20, "t": 50,
-                                                                                   "b": 200})}
+            "layout": _layout(title, height=max(300, 24 * len(y) + 160))}
 
 
 def prevalence_chart(summary: dict) -> dict:
@@ -53,7 +59,7 @@ def prevalence_chart(summary: dict) -> dict:
     return _heatmap(_("Symptom prevalence per disease"), data["prevalence"],
                     [_label(names["terms"], term, 30) for term in data["hpo_ids"]],
                     [_label(names["diseases"], disease) for disease in data["disease_ids"]],
-                    colorscale="Blues", zmin=0, zmax=1)
+                    colorscale="Blues", reversescale=True, zmin=0, zmax=1)  # plotly's Blues runs dark → light
 
 
 def missingness_chart(summary: dict) -> dict:
@@ -66,7 +72,8 @@ def missingness_chart(summary: dict) -> dict:
 def _grouped_bars(title: str, table: dict) -> dict:
     traces = [{"type": "bar", "name": column, "x": table["rows"], "y": [row[index] for row in table["counts"]]}
               for index, column in enumerate(table["columns"])]
-    return {"data": traces, "layout": _layout(title, barmode="group", yaxis={"title": {"text": _("Cases")}})}
+    return {"data": traces, "layout": _layout(title, barmode="group", showlegend=True,  # even for one group
+                                              yaxis={"title": {"text": _("Cases")}})}
 
 
 def age_chart(summary: dict) -> dict:
