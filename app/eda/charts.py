@@ -43,7 +43,7 @@ def disease_chart(summary: dict) -> dict:
     # A log axis draws bars up from its bottom edge: start it below one case so a bar's height is its count.
     top = math.log10(max((row[1] for row in rows), default=1) * 1.5)
     return {"data": traces, "layout": _layout(_("Cases per disease (log scale)"), barmode="overlay",
-                                              yaxis={"type": "log", "range": [math.log10(0.5), top],
+                                              yaxis={"type": "log", "range": [math.log10(0.5), top], "dtick": "D2",
                                                      "title": {"text": _("Cases")}},
                                               xaxis={"categoryorder": "array", "categoryarray": order})}
 
