@@ -284,6 +284,15 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
                 evidence.append((self.kb.term_ids[term], flag, log_lr))
         return sorted(evidence, key=lambda item: -item[2])
 
+    def term_likelihoods(self, hpo_ids: Sequence[str], disease_ids: Sequence[str]) -> np.ndarray:
+        """Return ``P(term or a descendant | disease)`` as a ``len(disease_ids) x len(hpo_ids)`` table."""
+        check_is_fitted(self)
+        rows = [self.kb.disease_index[disease_id] for disease_id in disease_ids]
+        table = np.empty((len(rows), len(hpo_ids)))
+        for column, term in enumerate(self.term_indices(hpo_ids)):
+            table[:, column] = self._likelihood(term)[rows]
+        return table
+
     def term_probability(self, disease_id: str, hpo_id: str) -> float:
         """Return the fitted probability that a patient with the disease shows the term (or a descendant)."""
         check_is_fitted(self)
