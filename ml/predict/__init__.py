@@ -5,7 +5,6 @@
 is registered); ``next_questions`` picks the findings with the largest expected information gain.
 """
 
-from ml.predict.questions import annotation_table, candidate_findings, expected_information_gain, next_questions
 from ml.predict.query import (
     FEVER,
     HYPOTHERMIA,
@@ -16,6 +15,7 @@ from ml.predict.query import (
     temperature_findings,
     to_celsius,
 )
+from ml.predict.questions import annotation_table, candidate_findings, expected_information_gain, next_questions
 
 __all__ = [
     "FEVER",
