@@ -4,6 +4,7 @@ Flask-Migrate sees the whole schema."""
 from app.models.accounts import ROLES, User
 from app.models.audit import AuditEvent
 from app.models.jobs import Job, JobStatus
+from app.models.predictions import ApiToken, Prediction, PredictionFeedback
 from app.models.vocabulary import TermStatus, UnmappedTerm
 from app.models.warehouse import (
     Case,
@@ -18,6 +19,7 @@ from app.models.warehouse import (
 
 __all__ = [
     "ROLES",
+    "ApiToken",
     "AuditEvent",
     "Case",
     "CaseDiagnosis",
@@ -26,6 +28,8 @@ __all__ = [
     "JobStatus",
     "Note",
     "Patient",
+    "Prediction",
+    "PredictionFeedback",
     "SourceProfileRecord",
     "TermStatus",
     "UnmappedTerm",
