@@ -4,6 +4,7 @@ Flask-Migrate sees the whole schema."""
 from app.models.accounts import ROLES, User
 from app.models.audit import AuditEvent
 from app.models.jobs import Job, JobStatus
+from app.models.training import Alias, ModelVersion, RunStatus, TrainingRun
 from app.models.vocabulary import TermStatus, UnmappedTerm
 from app.models.warehouse import (
     Case,
@@ -18,6 +19,10 @@ from app.models.warehouse import (
 
 __all__ = [
     "ROLES",
+    "Alias",
+    "ModelVersion",
+    "RunStatus",
+    "TrainingRun",
     "AuditEvent",
     "Case",
     "CaseDiagnosis",
