@@ -61,6 +61,9 @@ class Config:
     STORAGE_URL: str = ""
     S3_ENDPOINT_URL: str = ""
     KB_DIR: str = ""
+    # Training and serving: MLflow tracking (off when empty); how often a web process checks for a new champion.
+    MLFLOW_TRACKING_URI: str = ""
+    PREDICTOR_CHECK_SECONDS: float = 5.0
     # Ingestion: k-anonymity per upload (k, and "generalize" or "suppress"), rows per chunk, largest file.
     K_ANONYMITY: int = 5
     K_ANONYMITY_STRATEGY: str = "generalize"
@@ -99,6 +102,8 @@ class Config:
             STORAGE_URL=os.environ.get("STORAGE_URL") or (instance_dir / "raw").as_uri(),
             S3_ENDPOINT_URL=os.environ.get("S3_ENDPOINT_URL", ""),
             KB_DIR=os.environ.get("KB_DIR") or str(instance_dir / "kb"),
+            MLFLOW_TRACKING_URI=os.environ.get("MLFLOW_TRACKING_URI", ""),
+            PREDICTOR_CHECK_SECONDS=float(os.environ.get("PREDICTOR_CHECK_SECONDS", cls.PREDICTOR_CHECK_SECONDS)),
             K_ANONYMITY=int(os.environ.get("K_ANONYMITY", cls.K_ANONYMITY)),
             K_ANONYMITY_STRATEGY=os.environ.get("K_ANONYMITY_STRATEGY", cls.K_ANONYMITY_STRATEGY),
             MAX_INGEST_BYTES=int(os.environ.get("MAX_INGEST_MB", "500")) * 1024 * 1024,

@@ -5,11 +5,12 @@ from sqlalchemy import text
 
 from app.api import health_bp
 from app.extensions import db, queue
+from app.registry.service import serving_status
 
 
 @health_bp.get("/healthz")
 def healthz():
-    return jsonify(status="ok", database=_database_status(), redis=_redis_status(), model=_model_status())
+    return jsonify(status="ok", database=_database_status(), redis=_redis_status(), **_model_status())
 
 
 def _database_status() -> str:
@@ -28,6 +29,10 @@ def _redis_status() -> str:
     return "ok" if queue.available() else "unavailable"
 
 
-def _model_status() -> str:
-    # The model registry arrives with the training issue; until a champion exists there is none.
-    return "none"
+def _model_status() -> dict:
+    """Return ``model`` (ok, none, or refused: the champion's signature does not verify) and the version served."""
+    try:
+        return serving_status()
+    except Exception:  # noqa: BLE001 - the database being down is reported above.
+        db.session.rollback()
+        return {"model": "unavailable"}

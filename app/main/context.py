@@ -16,6 +16,7 @@ NAVIGATION = [
     ("admin.index", _l("Administration"), ("admin",)),
     ("admin.audit_log", _l("Audit log"), ("admin", "auditor")),
     ("jobs.index", _l("Jobs"), ("admin", "auditor")),
+    ("training.runs", _l("Training"), ("admin", "auditor")),
     ("admin.vocabulary", _l("Vocabulary"), ("admin", "auditor")),
     ("admin.uploads", _l("Uploads"), ("admin", "auditor")),
     ("eda.index", _l("Data analysis"), ("admin", "auditor")),

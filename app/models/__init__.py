@@ -5,6 +5,7 @@ from app.models.accounts import ROLES, User
 from app.models.audit import AuditEvent
 from app.models.jobs import Job, JobStatus
 from app.models.predictions import ApiToken, Prediction, PredictionFeedback
+from app.models.training import Alias, ModelVersion, RunStatus, TrainingRun
 from app.models.vocabulary import TermStatus, UnmappedTerm
 from app.models.warehouse import (
     Case,
@@ -20,6 +21,10 @@ from app.models.warehouse import (
 __all__ = [
     "ROLES",
     "ApiToken",
+    "Alias",
+    "ModelVersion",
+    "RunStatus",
+    "TrainingRun",
     "AuditEvent",
     "Case",
     "CaseDiagnosis",
