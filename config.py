@@ -64,6 +64,13 @@ class Config:
     # Training and serving: MLflow tracking (off when empty); how often a web process checks for a new champion.
     MLFLOW_TRACKING_URI: str = ""
     PREDICTOR_CHECK_SECONDS: float = 5.0
+    # Monitoring (#13): check every N minutes (the scheduler role), a retraining at most every N hours, the
+    # training configuration of a retraining (None: the training service's fast default), alerts posted here.
+    MONITOR_INTERVAL_MINUTES: int = 60
+    MONITOR_COOLDOWN_HOURS: float = 24.0
+    MONITOR_RETRAIN_CONFIG: dict | None = None
+    ALERT_WEBHOOK_URL: str = ""
+    MONITOR_REFERENCE_MAX_CASES: int = 3000  # the reference samples this many training cases (seeded)
     # Ingestion: k-anonymity per upload (k, and "generalize" or "suppress"), rows per chunk, largest file.
     K_ANONYMITY: int = 5
     K_ANONYMITY_STRATEGY: str = "generalize"
@@ -103,6 +110,9 @@ class Config:
             S3_ENDPOINT_URL=os.environ.get("S3_ENDPOINT_URL", ""),
             KB_DIR=os.environ.get("KB_DIR") or str(instance_dir / "kb"),
             MLFLOW_TRACKING_URI=os.environ.get("MLFLOW_TRACKING_URI", ""),
+            MONITOR_INTERVAL_MINUTES=int(os.environ.get("MONITOR_INTERVAL_MINUTES", cls.MONITOR_INTERVAL_MINUTES)),
+            MONITOR_COOLDOWN_HOURS=float(os.environ.get("MONITOR_COOLDOWN_HOURS", cls.MONITOR_COOLDOWN_HOURS)),
+            ALERT_WEBHOOK_URL=os.environ.get("ALERT_WEBHOOK_URL", ""),
             PREDICTOR_CHECK_SECONDS=float(os.environ.get("PREDICTOR_CHECK_SECONDS", cls.PREDICTOR_CHECK_SECONDS)),
             K_ANONYMITY=int(os.environ.get("K_ANONYMITY", cls.K_ANONYMITY)),
             K_ANONYMITY_STRATEGY=os.environ.get("K_ANONYMITY_STRATEGY", cls.K_ANONYMITY_STRATEGY),

@@ -36,7 +36,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount one blueprint per area of the product."""
-    from app import admin, api, auth, eda, jobs, main, predict, training
+    from app import admin, api, auth, eda, jobs, main, monitoring, predict, training
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp, url_prefix="/auth")
@@ -45,6 +45,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(eda.bp, url_prefix="/eda")
     app.register_blueprint(predict.bp)
     app.register_blueprint(training.bp, url_prefix="/training")
+    app.register_blueprint(monitoring.bp, url_prefix="/monitoring")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(api.health_bp)
 

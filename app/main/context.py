@@ -20,6 +20,7 @@ NAVIGATION = [
     ("admin.vocabulary", _l("Vocabulary"), ("admin", "auditor")),
     ("admin.uploads", _l("Uploads"), ("admin", "auditor")),
     ("eda.index", _l("Data analysis"), ("admin", "auditor")),
+    ("monitoring.dashboard", _l("Monitoring"), ("admin", "auditor")),
 ]
 
 

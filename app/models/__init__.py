@@ -4,6 +4,7 @@ Flask-Migrate sees the whole schema."""
 from app.models.accounts import ROLES, User
 from app.models.audit import AuditEvent
 from app.models.jobs import Job, JobStatus
+from app.models.monitoring import MonitoringAlert, MonitoringRun, MonitoringSettings
 from app.models.predictions import ApiToken, Prediction, PredictionFeedback
 from app.models.training import Alias, ModelVersion, RunStatus, TrainingRun
 from app.models.vocabulary import TermStatus, UnmappedTerm
@@ -23,6 +24,9 @@ __all__ = [
     "ApiToken",
     "Alias",
     "ModelVersion",
+    "MonitoringAlert",
+    "MonitoringRun",
+    "MonitoringSettings",
     "RunStatus",
     "TrainingRun",
     "AuditEvent",

@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0004'
+down_revision = '0006'  # monapp: chained onto 0006 so the branch has one head
 branch_labels = None
 depends_on = None
 
