@@ -1,13 +1,15 @@
 """Spanish and English: the switcher's choice first, then the browser's Accept-Language."""
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import babel
 
 
 def select_locale() -> str:
-    """Pick the locale for this request."""
+    """Pick the locale for this request (the default outside one: commands and jobs)."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("lang")
     if chosen in languages:
