@@ -40,7 +40,8 @@ def artifact_key(version: int) -> str:
     return f"models/model-v{int(version)}.dxbundle"
 
 
-def register(signed: SignedBundle, *, run=None, metrics: dict | None = None, summary: dict | None = None) -> ModelVersion:
+def register(signed: SignedBundle, *, run=None, metrics: dict | None = None,
+             summary: dict | None = None) -> ModelVersion:
     """Store a signed bundle and add its ModelVersion (no alias) to the session; the caller commits."""
     number = (db.session.scalar(select(func.max(ModelVersion.version))) or 0) + 1
     key = artifact_key(number)

@@ -14,9 +14,9 @@ import json
 import logging
 import math
 import subprocess
-import time
 import uuid
 from dataclasses import asdict, replace
+from datetime import datetime
 
 from flask import current_app
 from rq import Retry
@@ -194,7 +194,6 @@ def start_run(run_id: int, progress) -> dict:
     run = _run(run_id)
     if run.status == RunStatus.CANCELED:
         return {"run_id": run_id, "status": run.status}
-    started = time.perf_counter()
     run.status, run.error, run.progress, run.units_done, run.round = RunStatus.RUNNING, None, 0, 0, 0
     run.metrics, run.finished_at = None, None
     db.session.commit()
@@ -219,12 +218,12 @@ def start_run(run_id: int, progress) -> dict:
     db.session.commit()
     _cache[run.id] = (plan, dataset, _knowledge())
     if queue.inline:
-        return _run_inline(run, plan, dataset, progress, started)
+        return _run_inline(run, plan, dataset, progress)
     _dispatch(run, plan, [])
     return {"run_id": run.id, "round": 0}
 
 
-def _run_inline(run: TrainingRun, plan: SearchPlan, dataset: Dataset, progress, started: float) -> dict:
+def _run_inline(run: TrainingRun, plan: SearchPlan, dataset: Dataset, progress) -> dict:
     """Run every unit and the final fit in this job (one process: RQ_INLINE, a single thread)."""
     kb = _cache[run.id][2]
     ancestors = _ancestors(kb, dataset)
@@ -240,7 +239,7 @@ def _run_inline(run: TrainingRun, plan: SearchPlan, dataset: Dataset, progress, 
                         f"Searching: {unit['candidate']} fold {unit['fold']}")
     except RunCanceled:
         return {"run_id": run.id, "status": RunStatus.CANCELED}
-    return _finish(run, plan, dataset, kb, results, started_at=started)
+    return _finish(run, plan, dataset, kb, results)
 
 
 def _enqueue(kind: str, args: dict, run: TrainingRun, *, depends_on=None, retry: Retry | None = None) -> Job:
@@ -309,8 +308,7 @@ def finalize_round(run_id: int, progress, round: int = 0) -> dict:
         run.round += 1
         db.session.commit()
         return {"run_id": run_id, "round": run.round, "units": _dispatch(run, plan, results)}
-    started = time.perf_counter() - (utcnow() - run.created_at).total_seconds()
-    return _finish(run, plan, dataset, kb, results, started_at=started)
+    return _finish(run, plan, dataset, kb, results)
 
 
 def _fail(run: TrainingRun, message: str) -> None:
@@ -321,8 +319,12 @@ def _fail(run: TrainingRun, message: str) -> None:
     db.session.commit()
 
 
-def _finish(run: TrainingRun, plan: SearchPlan, dataset: Dataset, kb, results: list[dict], *,
-            started_at: float) -> dict:
+def _elapsed(since: datetime) -> float:
+    """Return the seconds from ``since`` (naive UTC from the database, or aware) to now."""
+    return (utcnow().replace(tzinfo=None) - since.replace(tzinfo=None)).total_seconds()
+
+
+def _finish(run: TrainingRun, plan: SearchPlan, dataset: Dataset, kb, results: list[dict]) -> dict:
     """Refit, score, sign, store, register and apply the champion rule; log to MLflow; finish the run."""
     try:
         _report(run.id, 86, "Refitting the best draw")
@@ -353,7 +355,7 @@ def _finish(run: TrainingRun, plan: SearchPlan, dataset: Dataset, kb, results: l
                    "n_cases": dataset.n_cases}
     run.artifacts = {**run.artifacts, "model": version.storage_key}
     run.status, run.progress, run.stage, run.finished_at = RunStatus.FINISHED, 100, "Done", utcnow()
-    run.duration_s = round(time.perf_counter() - started_at, 2)
+    run.duration_s = round(_elapsed(run.created_at), 2)  # From launch: queueing, search, refit, registry.
     audit.record("training.finish", target=f"training_run:{run.id}", user=None, model=version.version,
                  alias=version.alias)
     db.session.commit()

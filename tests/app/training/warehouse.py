@@ -33,7 +33,7 @@ def fill_warehouse(n_per_disease: int = 20, *, seed: int = 0, diseases: int | No
                             for term in record["present"]])
         db.session.add_all([CaseSymptom(case_id=case.id, upload_id=1, hpo_id=term, present=False)
                             for term in record["absent"]])
-        db.session.add_all([CaseDiagnosis(case_id=case.id, upload_id=1, disease_id=disease, code_system=disease.split(":")[0])
-                            for disease in record["diagnoses"]])
+        db.session.add_all([CaseDiagnosis(case_id=case.id, upload_id=1, disease_id=disease,
+                                          code_system=disease.split(":")[0]) for disease in record["diagnoses"]])
     db.session.commit()
     return len(records)

@@ -1,0 +1,47 @@
+"""Copy a finished training run to MLflow: params, metrics and the signed model bundle as an artifact.
+
+MLflow is a mirror for the tools MLOps users already have; the registry of record is :mod:`app.registry`.
+The bundle is logged as the signed envelope (``model.dxbundle``), not as an MLflow model flavour: anything that
+loads it must verify its signature first, as :func:`ml.registry.load_bundle` does.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+EXPERIMENT = "dxflow"
+
+
+def _flat(prefix: str, values: dict) -> dict[str, float]:
+    """Return the numeric top-level entries of ``values`` as MLflow metrics named ``prefix.key``."""
+    return {f"{prefix}.{key}": float(value) for key, value in values.items()
+            if isinstance(value, int | float) and not isinstance(value, bool)}
+
+
+def log_run(uri: str, run, outcome, artifact: bytes) -> str:
+    """Log ``run`` (a finished TrainingRun) and its outcome to the MLflow store at ``uri``; return the MLflow id."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    experiment_id = experiment.experiment_id if experiment else client.create_experiment(EXPERIMENT)
+    tags = {"dxflow.training_run": str(run.id), "dxflow.snapshot_id": run.snapshot_id or "",
+            "dxflow.code_version": run.code_version, "dxflow.model_version": str(run.metrics["model_version"])}
+    tracked = client.create_run(experiment_id, run_name=f"training-run-{run.id}", tags=tags)
+    run_id = tracked.info.run_id
+    params = {f"config.{key}": str(value)[:250] for key, value in run.config.items()}
+    params |= {"best.candidate": outcome.best["candidate"],
+               **{f"best.{key}": str(value)[:250] for key, value in outcome.best["params"].items()}}
+    for key, value in params.items():
+        client.log_param(run_id, key, value)
+    metrics = _flat("test", outcome.test_metrics) | _flat("validation", outcome.validation_metrics)
+    metrics["duration_s"] = float(run.duration_s or 0.0)
+    for key, value in metrics.items():
+        client.log_metric(run_id, key, value)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.dxbundle"
+        path.write_bytes(artifact)
+        client.log_artifact(run_id, str(path), artifact_path="model")
+    client.set_terminated(run_id, status="FINISHED")
+    return run_id
