@@ -44,6 +44,8 @@
     box.appendChild(input);
     box.appendChild(options);
     textarea.hidden = true;
+    var hint = document.getElementById(textarea.getAttribute("aria-describedby") || "");
+    if (hint) { hint.hidden = true; }  // "one per line" is for the plain text area
     textarea.parentNode.insertBefore(box, textarea);
     var active = -1;
     var items = [];
