@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import UTC, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from app.time import utcnow
 
 TOKEN_PREFIX = "dxf_"
 MAX_ACTIVE_TOKENS = 10
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class TokenError(ValueError):
@@ -69,6 +71,11 @@ def user_for_token(raw: str) -> User | None:
     user = db.session.get(User, token.user_id)
     if user is None or not user.active:
         return None
-    token.last_used_at = utcnow()
-    db.session.commit()
+    now = utcnow()
+    last = token.last_used_at
+    if last is not None and last.tzinfo is None:  # SQLite drops the zone; values are stored in UTC
+        last = last.replace(tzinfo=UTC)
+    if last is None or now - last > LAST_USED_RESOLUTION:  # one write a minute, not one per API call
+        token.last_used_at = now
+        db.session.commit()
     return user

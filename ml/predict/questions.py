@@ -45,7 +45,7 @@ def next_questions(
     *,
     n: int = 5,
     shortlist: np.ndarray | None = None,
-    shortlist_size: int = 15,
+    shortlist_size: int = 8,
 ) -> list[tuple[str, float]]:
     """Return the ``n`` candidates with the largest expected information gain, largest first.
 
@@ -71,34 +71,38 @@ def candidate_findings(kb, disease_ids: Sequence[str], known: Sequence[str], *, 
     A term is answered when it is a known term, one of its ancestors (implied present by a known present term),
     or one of its descendants; the most frequently annotated terms come first, at most ``limit``.
     """
-    known_rows = [kb.term_index[term] for term in known if term in kb.term_index]
-    closure = kb.ancestor_closure
-    answered = set(known_rows)
-    for row in known_rows:
-        answered.update(int(a) for a in closure.indices[closure.indptr[row] : closure.indptr[row + 1]])
-    weight: dict[int, float] = {}
-    annotations = kb.annotations
-    for disease_id in disease_ids:
-        index = kb.disease_index[disease_id]
-        start, end = annotations.indptr[index], annotations.indptr[index + 1]
-        for term, frequency in zip(annotations.indices[start:end], annotations.data[start:end], strict=True):
-            weight[int(term)] = weight.get(int(term), 0.0) + float(frequency)
-    known_set = set(known_rows)
-    kept = []
-    for term in sorted(weight, key=lambda t: (-weight[t], t)):
-        if term in answered:
-            continue
-        ancestors = closure.indices[closure.indptr[term] : closure.indptr[term + 1]]
-        if known_set.intersection(int(a) for a in ancestors):
-            continue  # a descendant of a known term
-        kept.append(kb.term_ids[term])
-        if len(kept) >= limit:
-            break
-    return kept
+    annotations, closure = kb.annotations, kb.ancestor_closure
+    rows = [kb.disease_index[disease_id] for disease_id in disease_ids]
+    if not rows:
+        return []
+    spans = [np.arange(annotations.indptr[row], annotations.indptr[row + 1]) for row in rows]
+    entries = np.concatenate(spans)
+    weight = np.bincount(annotations.indices[entries], weights=annotations.data[entries], minlength=kb.n_terms)
+    terms = np.flatnonzero(weight)
+    known_rows = np.array([kb.term_index[term] for term in known if term in kb.term_index], dtype=np.int64)
+    if len(known_rows) and len(terms):
+        ancestors_of_known = np.concatenate(
+            [closure.indices[closure.indptr[row] : closure.indptr[row + 1]] for row in known_rows]
+        )
+        terms = terms[~np.isin(terms, ancestors_of_known)]
+        sub = closure[terms]  # each candidate's ancestors (itself included): a known one makes it a descendant
+        hits = np.add.reduceat(np.isin(sub.indices, known_rows).astype(np.int64), sub.indptr[:-1])
+        terms = terms[hits == 0]
+    order = np.lexsort((terms, -weight[terms]))[:limit]
+    return [kb.term_ids[term] for term in terms[order]]
 
 
 def annotation_table(kb, disease_ids: Sequence[str], term_ids: Sequence[str]) -> np.ndarray:
     """Return the annotated frequency of each term (0 when not annotated) for each disease, a rough likelihood."""
-    rows = [kb.disease_index[disease_id] for disease_id in disease_ids]
-    columns = [kb.term_index[term] for term in term_ids]
-    return np.asarray(kb.annotations[rows][:, columns].toarray(), dtype=np.float64)
+    annotations = kb.annotations
+    position = {kb.term_index[term]: column for column, term in enumerate(term_ids)}
+    table = np.zeros((len(disease_ids), len(term_ids)))
+    for row, disease_id in enumerate(disease_ids):
+        index = kb.disease_index[disease_id]
+        start, end = annotations.indptr[index], annotations.indptr[index + 1]
+        for term, frequency in zip(annotations.indices[start:end].tolist(), annotations.data[start:end].tolist(),
+                                   strict=True):
+            column = position.get(term)
+            if column is not None:
+                table[row, column] = frequency
+    return table
