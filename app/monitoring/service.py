@@ -265,7 +265,8 @@ def _retraining_state() -> tuple[bool, object]:
     running = db.session.scalar(select(TrainingRun.id).where(TrainingRun.status.in_(RunStatus.ACTIVE)).limit(1))
     last = db.session.scalar(select(TrainingRun.created_at).where(TrainingRun.reason.startswith(RETRAIN_REASON))
                              .order_by(TrainingRun.created_at.desc()).limit(1))
-    return running is not None, last
+    # training_runs.created_at is stored without a time zone (migration 0006); the app's clock is aware UTC.
+    return running is not None, (last.replace(tzinfo=UTC) if last is not None and last.tzinfo is None else last)
 
 
 def _latency(predictions: list[Prediction]) -> tuple[float | None, float | None]:
