@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app.extensions import db, queue
 from app.models import AuditEvent, Job, MonitoringAlert, MonitoringRun, TrainingRun
 from app.monitoring import service
-from tests.app.training.warehouse import fill_warehouse
+from tests.app.monitoring.warehouse import fill_kb_warehouse
 from tests.kb_build import session_kb_dir
 
 QUERIES = [
@@ -69,14 +69,14 @@ def _predict_and_confirm(client, login) -> list[str]:
         assert response.status_code == 200, response.text
         ids.append(response.get_json()["prediction_id"])
     for prediction_id in ids[:10]:
-        response = client.post("/api/v1/feedback", json={"prediction_id": prediction_id, "diagnoses": ["ICD10:J11"]})
+        response = client.post("/api/v1/feedback", json={"prediction_id": prediction_id, "diagnoses": ["ICD10:J11.1"]})
         assert response.status_code in (200, 201), response.text
     client.post("/auth/logout")
     return ids
 
 
 def test_a_check_reads_the_logged_predictions_and_the_dashboard_shows_it(app, client, login):
-    fill_warehouse(20, seed=2)
+    fill_kb_warehouse(20, seed=2)
     _predict_and_confirm(client, login)
     result = app.test_cli_runner().invoke(args=["monitor", "run"])
     assert result.exit_code == 0, result.output
@@ -106,7 +106,7 @@ def test_a_check_reads_the_logged_predictions_and_the_dashboard_shows_it(app, cl
 
 
 def test_the_admin_button_launches_a_monitor_job(app, client, login, run_worker):
-    fill_warehouse(20, seed=2)
+    fill_kb_warehouse(20, seed=2)
     login("admin")
     response = client.post("/monitoring/run")
     assert response.status_code == 302 and "/jobs/" in response.headers["Location"]

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, MonitoringAlert, MonitoringRun, Prediction, PredictionFeedback, TrainingRun
 from app.monitoring.simulation import simulate
-from tests.app.training.warehouse import TINY, fill_warehouse
+from tests.app.monitoring.warehouse import fill_kb_warehouse
+from tests.app.training.warehouse import TINY
 from tests.kb_build import session_kb_dir
 
 
@@ -22,7 +23,7 @@ def app(make_app, tmp_path_factory):
 
 @pytest.mark.slow
 def test_no_shift_raises_alerts_in_at_most_5_percent_of_20_windows(app):
-    fill_warehouse(20, seed=1)
+    fill_kb_warehouse(20, seed=1)
     reports = simulate("none", windows=20, window_size=100, seed=0)
     assert len(reports) == 20
     assert all(report.predictions == 100 and report.confirmed == 100 for report in reports)
@@ -38,7 +39,7 @@ def test_no_shift_raises_alerts_in_at_most_5_percent_of_20_windows(app):
 
 @pytest.mark.slow
 def test_covariate_shift_alerts_retrains_and_records_the_promotion(app, run_worker):
-    fill_warehouse(20, seed=1)
+    fill_kb_warehouse(20, seed=1)
     lines = []
     reports = simulate("covariate", windows=6, window_size=150, seed=0, wait=lambda run: run_worker(),
                        echo=lines.append)
