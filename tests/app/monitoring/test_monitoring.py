@@ -227,3 +227,16 @@ def test_the_dashboard_speaks_spanish(app, client, login):
     assert page.status_code == 200
     assert "Alertas" in page.text and "Ejecutar una comprobación ahora" in page.text
     assert "Umbrales" in client.get("/monitoring/thresholds").text
+
+
+def test_a_challenger_that_loses_stays_challenger_and_an_alert_says_why(app):
+    decision = {"promoted": False, "reason": "macro-F1 0.610 is not above the champion's 0.640", "champion": 1}
+    training = TrainingRun(status="finished", reason="monitoring: performance_drop (check 4)",
+                           metrics={"decision": decision, "model_version": 2})
+    db.session.add(training)
+    db.session.commit()
+    (alert,) = service.follow_up_retraining()
+    assert alert.kind == "challenger_kept" and alert.severity == "warning"
+    assert alert.message.startswith("Model v2 from retraining run")
+    assert "stays challenger: macro-F1 0.610 is not above the champion's 0.640" in alert.message
+    assert alert.details["decision"] == decision

@@ -63,3 +63,21 @@ def test_covariate_shift_alerts_retrains_and_records_the_promotion(app, run_work
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"monitoring.check", "monitoring.retrain", "training.launch", "model.promote",
             "monitoring.retraining_outcome"} <= actions
+
+
+@pytest.mark.slow
+def test_the_simulate_command_prints_every_window(app):
+    fill_kb_warehouse(20, seed=3)
+    result = app.test_cli_runner().invoke(args=["monitor", "simulate", "--scenario", "label-shift", "--windows", "2",
+                                                "--window-size", "100", "--seed", "4", "--wait", "0"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 2
+    for number, line in enumerate(lines):
+        assert line.startswith(f"window  {number} (shifted): 100 predictions, 100 confirmed | drifted: "), line
+    assert db.session.scalar(select(func.count(MonitoringRun.id))) == 2
+
+
+def test_an_unknown_scenario_is_refused(app):
+    result = app.test_cli_runner().invoke(args=["monitor", "simulate", "--scenario", "flood"])
+    assert result.exit_code == 2 and "flood" in result.output
