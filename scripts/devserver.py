@@ -103,6 +103,15 @@ def queue_demo(env: dict) -> None:
           " follow it on the Jobs and Uploads pages.")
 
 
+def queue_demo_then_train(env: dict, *, with_demo: bool) -> None:
+    """Queue the demo data (first run), then train a first model once ingestion ends (no-op when a run exists)."""
+    if with_demo:
+        queue_demo(env)
+    wait = ["--wait"] if env.get("RQ_INLINE") == "1" else []
+    subprocess.run([sys.executable, "-m", "flask", "train", "--after-ingestion", "--reason", "first model on the demo",
+                    *wait], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+
+
 def serve(env: dict, processes: list, *, with_demo: bool) -> None:
     """Start the worker and the web app (and queue the demo data meanwhile); wait until one stops or Ctrl-C."""
     if env.get("RQ_INLINE") != "1":
@@ -110,8 +119,7 @@ def serve(env: dict, processes: list, *, with_demo: bool) -> None:
     processes.append(subprocess.Popen(
         [sys.executable, "-m", "flask", "run", "--host", HOST, "--port", str(PORT)], cwd=ROOT, env=env))
     print(f"dxflow: serving on http://{HOST}:{PORT} — press Ctrl-C to stop.")
-    if with_demo:
-        threading.Thread(target=queue_demo, args=(env,), daemon=True).start()
+    threading.Thread(target=queue_demo_then_train, args=(env,), kwargs={"with_demo": with_demo}, daemon=True).start()
     while all(process.poll() is None for process in processes):
         time.sleep(0.5)
 
@@ -135,6 +143,7 @@ def interrupt(signum, frame):
 
 def main() -> int:
     env = {**os.environ, "DXFLOW_INSTANCE_DIR": str(INSTANCE), "PYTHONUNBUFFERED": "1"}
+    env.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{INSTANCE / 'mlflow.db'}")  # `mlflow ui --backend-store-uri` it
     processes: list[subprocess.Popen] = []
     signal.signal(signal.SIGTERM, interrupt)
     try:

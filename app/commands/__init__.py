@@ -1,8 +1,8 @@
 """Flask commands, one module per area; each module's ``COMMANDS`` are registered here."""
 
-from app.commands import demo, evaluate, ingest, jobs, kb, users, vocab, worker
+from app.commands import demo, evaluate, ingest, jobs, kb, train, users, vocab, worker
 
-MODULES = (users, worker, kb, jobs, vocab, ingest, demo, evaluate)
+MODULES = (users, worker, kb, jobs, vocab, ingest, demo, evaluate, train)
 
 
 def init_app(app) -> None:
