@@ -93,8 +93,7 @@ def queue_demo(env: dict) -> None:
     failed = 0
     for name, source, profile in DEMO_SOURCES:
         path = DEMO_DIR / name
-        files = sorted(str(p) for p in path.glob("*.txt")) if path.is_dir() else [str(path)]
-        command = [sys.executable, "-m", "flask", "ingest", "load", *files, "--source", source, "--profile", profile]
+        command = [sys.executable, "-m", "flask", "ingest", "load", str(path), "--source", source, "--profile", profile]
         result = subprocess.run([*command, *wait], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
         failed += result.returncode != 0
     if not failed:
