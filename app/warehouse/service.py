@@ -291,7 +291,9 @@ def _renamed_errors(original: str, display: str):
     except IngestionError as error:
         if original == display:
             raise
-        message = error.message.replace(original, display).replace(PurePath(original).stem, "the file")
+        message = error.message.replace(original, display)
+        if PurePath(original).suffix.lower() != ".zip":  # a note's stem is its id; a zip's entries are named by number
+            message = message.replace(PurePath(original).stem, "the file")
         raise IngestionError(message) from None
 
 

@@ -82,6 +82,15 @@ def test_a_zip_with_a_path_out_of_the_archive_fails_clearly_and_loads_nothing(wh
     assert count(Case) == 0
 
 
+def test_a_zip_without_notes_fails_with_a_message_that_reads_right(wh):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("folder/", "")
+    [upload] = ingest([("notes.zip", buffer.getvalue())], source="clinic", profile="clinic_notes")
+    assert upload.status == UploadStatus.FAILED
+    assert upload.error == f"{upload.filename} holds no text notes (.txt, .text, .note, .md)."
+
+
 def test_flask_ingest_of_a_folder_is_one_upload_and_one_job(wh, tmp_path, run_worker):
     folder = tmp_path / "notes"
     (folder / "older").mkdir(parents=True)
