@@ -25,10 +25,12 @@ from ml.ingest.cells import clean_frame
 from ml.ingest.formats import (
     DEFAULT_CHUNKSIZE,
     MAX_LINE_BYTES,
+    SNIFF_BYTES,
     TEXT_EXTENSIONS,
     IngestionError,
     ReadReport,
     _checked_encoding,
+    _looks_binary,
     detect_encoding,
     safe_filename,
 )
@@ -166,6 +168,8 @@ def read_notes_zip(
         for number, info in enumerate(notes, start=1):
             entry = f"{name}: note {number}"
             raw = _read_entry(archive, info, entry=entry, max_note_bytes=max_note_bytes)
+            if _looks_binary(raw[:SNIFF_BYTES]):
+                raise IngestionError(f"{entry} looks like a binary file, not a text note.")
             if max((len(line) for line in raw.split(b"\n")), default=0) > max_line_bytes:
                 raise IngestionError(f"{entry}: a line is longer than {max_line_bytes:,} bytes.")
             text, report.encoding = _decode_note(raw, entry=entry, encoding=encoding,

@@ -72,13 +72,14 @@ def test_folders_and_macos_metadata_are_passed_over(tmp_path):
     ([("run.exe", b"MZ")], "not a text note"),
     ([("a/P1.txt", b"x"), ("b/P1.txt", b"y")], "same file name"),
     ([("empty.txt", b"   ")], "note 1 is empty"),
-    ([("latin.txt", b"\xff\xfe\x00bad")], None),
+    ([("latin.txt", "Náuseas y fiebre.".encode("cp1252"))], None),
+    ([("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")], "binary file, not a text note"),
     ([], "no text notes"),
 ])
 def test_unsafe_or_unsuitable_archives_are_refused_whole(tmp_path, entries, message):
     path = zip_with(tmp_path, entries)
-    if message is None:  # a non-UTF-8 note is decoded by fallback, never refused silently nor crashing
-        assert len(rows(path)) == 1
+    if message is None:  # a cp1252 note is decoded, not refused
+        assert [row["notes"] for row in rows(path)] == ["Náuseas y fiebre."]
         return
     with pytest.raises(IngestionError, match=message) as raised:
         rows(path)
