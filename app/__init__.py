@@ -36,12 +36,13 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount one blueprint per area of the product."""
-    from app import admin, api, auth, jobs, main, training
+    from app import admin, api, auth, eda, jobs, main, training
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp, url_prefix="/auth")
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(jobs.bp, url_prefix="/jobs")
+    app.register_blueprint(eda.bp, url_prefix="/eda")
     app.register_blueprint(training.bp, url_prefix="/training")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(api.health_bp)

@@ -1,4 +1,8 @@
-"""``flask ingest FILE... --source NAME [--profile NAME] [--quarantine] [--wait]`` and ``flask ingest delete ID``."""
+"""``flask ingest FILE... --source NAME [--profile NAME] [--quarantine] [--wait]`` and ``flask ingest delete ID``.
+
+A FILE may be a folder of clinic notes: its text notes (sub-folders included) become one ``notes.zip`` upload,
+as do two or more notes named one by one.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from app.warehouse import (
     save_profile,
     upload_report,
 )
-from ml.ingest import IngestionError
+from ml.ingest import IngestionError, is_note_name
 
 
 class _DefaultLoadGroup(AppGroup):
@@ -42,7 +46,7 @@ def _profile_name(source: str) -> str:
 
 
 @ingest_cli.command("load")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--source", required=True, help="Where the data comes from (a hospital, a registry...).")
 @click.option("--profile", "profile_name", help="Source profile to read the files with.")
 @click.option("--quarantine", is_flag=True, help="Skip invalid rows (listed in the report) instead of failing.")
@@ -50,7 +54,9 @@ def _profile_name(source: str) -> str:
 @click.option("--accept-proposal", is_flag=True, help="Without --profile: save the proposed profile and use it.")
 def load_command(files: tuple[Path, ...], source: str, profile_name: str | None, quarantine: bool, wait: bool,
                  accept_proposal: bool) -> None:
-    """Store FILES in the raw zone and ingest them (a background job, or here with --wait)."""
+    """Store FILES in the raw zone and ingest them (a background job, or here with --wait); a folder of notes, or
+    several notes, is one upload."""
+    files = tuple(expand_folders(files))
     if not profile_name:
         profile_name = _propose(files[0], source, accept=accept_proposal)
     with contextlib.ExitStack() as stack:
@@ -72,6 +78,21 @@ def load_command(files: tuple[Path, ...], source: str, profile_name: str | None,
         click.echo(json.dumps(upload_report(upload), indent=2, sort_keys=True, default=str))
     if failed:
         raise click.ClickException(f"{failed} of {len(uploads)} uploads failed; nothing of them was loaded.")
+
+
+def expand_folders(paths: tuple[Path, ...]) -> list[Path]:
+    """Replace each folder by the text notes it holds (hidden files left out); refuse a folder without notes."""
+    expanded = []
+    for path in paths:
+        if not path.is_dir():
+            expanded.append(path)
+            continue
+        notes = sorted(p for p in path.rglob("*") if p.is_file() and is_note_name(p.name)
+                       and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        if not notes:
+            raise click.ClickException(f"{path} holds no text notes (.txt, .text, .note, .md).")
+        expanded.extend(notes)
+    return expanded
 
 
 def _propose(path: Path, source: str, *, accept: bool) -> str:

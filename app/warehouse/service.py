@@ -4,7 +4,9 @@ The functions web routes and commands call (each one is what a thin route needs)
 
 * :func:`create_upload` ``(files, source, profile_name, user, *, quarantine=False) -> [Upload]``: check names,
   sizes and duplicates for the whole batch (all or nothing), keep each file as received in the raw zone, create
-  its ``Upload`` row and launch an ``ingest`` job for it. Raises :class:`UploadRefused` (message for the admin).
+  its ``Upload`` row and launch an ``ingest`` job for it. Two or more text notes in a batch are packed into one
+  ``notes.zip`` first (:func:`bundle_notes`): one upload, one job, one report, one row per note; a ``.zip`` of
+  notes is uploaded as it is. Raises :class:`UploadRefused` (message for the admin).
 * :func:`ingest_upload` ``(upload_id, progress) -> dict``: the job body. Loads the whole upload in one
   transaction — or nothing: a bad file, or any invalid row without quarantine, leaves the upload ``failed``
   with a clear message and an empty warehouse. With quarantine the invalid rows are skipped and listed.
@@ -22,8 +24,8 @@ notes files (named after patients) get a display name, and errors name that disp
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -53,6 +55,8 @@ from ml.ingest import (
     WrangleSettings,
     error_summary,
     errors_to_csv,
+    is_note_name,
+    pack_notes,
     plan_k_anonymity,
     propose_profile,
     read_sample,
@@ -61,6 +65,7 @@ from ml.ingest import (
     sniff_format,
     wrangle,
 )
+from ml.notes import NoteReader, reader_for
 from ml.privacy import pseudonym_key
 from ml.storage import spooled_with_hash
 
@@ -130,6 +135,7 @@ def create_upload(files: Iterable, source: str, profile_name: str | None, user=N
     if not incoming:
         raise UploadRefused("Choose at least one file.")
     with contextlib.ExitStack() as stack:
+        incoming = bundle_notes(incoming, stack)
         prepared = [_prepare(item, profile, stack) for item in incoming]
         _refuse_duplicates(prepared)
         uploads = [_store(item, source, profile_name, user, quarantine) for item in prepared]
@@ -142,6 +148,27 @@ def create_upload(files: Iterable, source: str, profile_name: str | None, user=N
         for upload in uploads:
             start_ingest(upload, user=user)
     return uploads
+
+
+NOTES_BUNDLE_NAME = "notes.zip"
+
+
+def bundle_notes(incoming: list[IncomingFile], stack: contextlib.ExitStack) -> list[IncomingFile]:
+    """Pack two or more text notes of a batch into one ``notes.zip`` (one upload, one report); others stay apart.
+
+    The zip lives in a temporary file closed with ``stack``; a selection that cannot be packed (two notes with the
+    same name, a note over 10 MB) raises :class:`UploadRefused`.
+    """
+    notes = [item for item in incoming if is_note_name(item.name)]
+    if len(notes) < 2:
+        return incoming
+    spool = stack.enter_context(tempfile.SpooledTemporaryFile(max_size=16 * 2**20))  # noqa: SIM115 (closed by stack)
+    try:
+        pack_notes(((item.name, item.stream) for item in notes), spool)
+    except IngestionError as error:
+        raise UploadRefused(error.message) from error
+    spool.seek(0)
+    return [IncomingFile(NOTES_BUNDLE_NAME, spool), *(item for item in incoming if not is_note_name(item.name))]
 
 
 @dataclass
@@ -244,12 +271,9 @@ def _settings() -> WrangleSettings:
     )
 
 
-@functools.lru_cache(maxsize=1)
-def note_lexicon() -> dict[str, str]:
-    """Return the curated EN/ES lexicon terms with an HPO id, for finding symptom mentions in notes."""
-    from ml.knowledge import DEFAULT_LEXICONS, read_lexicon
-
-    return {term: hpo_id for path in DEFAULT_LEXICONS for term, hpo_id, _ in read_lexicon(path) if hpo_id}
+def note_reader() -> NoteReader:
+    """Return the note reader over the current vocabulary's knowledge base, built once per process."""
+    return reader_for(_vocabulary().kb)
 
 
 def _no_progress(percent: float, stage: str = "") -> None:
@@ -264,7 +288,9 @@ def _renamed_errors(original: str, display: str):
     except IngestionError as error:
         if original == display:
             raise
-        message = error.message.replace(original, display).replace(PurePath(original).stem, "the file")
+        message = error.message.replace(original, display)
+        if PurePath(original).suffix.lower() != ".zip":  # a note's stem is its id; a zip's entries are named by number
+            message = message.replace(PurePath(original).stem, "the file")
         raise IngestionError(message) from None
 
 
@@ -324,7 +350,7 @@ def _ingest(upload: Upload, progress, timer: StageTimer) -> dict:
             )
         plan = plan_k_anonymity(scanned.quasi, settings)
         progress(35, "Anonymising, mapping and loading")
-        mapper = TermMapper(_vocabulary(), note_lexicon(), lang=settings.lang)
+        mapper = TermMapper(_vocabulary(), note_reader(), lang=settings.lang)
         totals = AnonymizationTotals()
         chunks = wrangle(path, profile, filename=original, settings=settings, plan=plan, mapper=mapper,
                          totals=totals, timer=timer)

@@ -29,6 +29,16 @@ from ml.ingest.formats import (
     sniff_delimiter,
     sniff_format,
 )
+from ml.ingest.notes_archive import (
+    MAX_COMPRESSION_RATIO,
+    MAX_NOTE_BYTES,
+    MAX_NOTES_ENTRIES,
+    MAX_NOTES_UNCOMPRESSED_BYTES,
+    is_note_name,
+    note_entries,
+    pack_notes,
+    read_notes_zip,
+)
 from ml.ingest.pipeline import (
     ANONYMIZED_COLUMNS,
     MAX_DISEASE_ID_CHARS,
@@ -170,6 +180,14 @@ __all__ = [
     "propose_profile",
     "quasi_identifiers",
     "read_csv_chunks",
+    "read_notes_zip",
+    "pack_notes",
+    "note_entries",
+    "is_note_name",
+    "MAX_COMPRESSION_RATIO",
+    "MAX_NOTE_BYTES",
+    "MAX_NOTES_ENTRIES",
+    "MAX_NOTES_UNCOMPRESSED_BYTES",
     "read_file",
     "read_json_chunks",
     "read_jsonl_chunks",

@@ -44,6 +44,7 @@ from ml.ingest.formats import (
     sniff_delimiter,
     sniff_format,
 )
+from ml.ingest.notes_archive import read_notes_zip
 from ml.values import is_missing
 
 
@@ -407,6 +408,8 @@ def read_file(
         chunks = read_jsonl_chunks(path, chunksize=chunksize, **text_options)
     elif file_format == "xlsx":
         chunks = read_xlsx_chunks(path, chunksize=chunksize, sheet=sheet, report=report)
+    elif file_format == "zip":
+        chunks = read_notes_zip(path, filename=name, chunksize=chunksize, **text_options)
     else:
         chunks = read_text_note(path, filename=name, **text_options)
     return _named_after_upload(chunks, stored_name=path.name, upload_name=name)
