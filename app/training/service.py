@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
+import socket
 import subprocess
 import uuid
 from dataclasses import asdict, replace
@@ -274,6 +276,7 @@ def run_unit_job(run_id: int, unit: dict, progress, round: int = 0) -> dict:
     progress(10, f"{unit['candidate']} fold {unit['fold']}")
     plan, dataset, kb = _context(run)
     result = run_unit(plan, unit, dataset, ancestors=_ancestors(kb, dataset))
+    result["worker"] = f"{socket.gethostname()}:{os.getpid()}"  # Which worker process ran it (fan-out is visible).
     db.session.execute(update(TrainingRun).where(TrainingRun.id == run_id)
                        .values(units_done=TrainingRun.units_done + 1))
     db.session.commit()
