@@ -91,7 +91,8 @@ def main() -> None:
             "config": FAST_CONFIG, "cases": dataset.n_cases, "status": run.status, "error": run.error,
             "wall_seconds": round(seconds, 1), "run_duration_s": run.duration_s,
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "labels": len((run.metrics or {}).get("labels", [])), "sources": len((run.metrics or {}).get("by_source", [])),
+            "labels": len((run.metrics or {}).get("labels", [])),
+            "sources": len((run.metrics or {}).get("by_source", [])),
             "macro_f1": test.get("macro_f1"), "top_3": test.get("top_3"),
         }))
         db.session.remove()
