@@ -4,7 +4,7 @@ Copies demo-like cases (drawn from the knowledge base as ``bench_training.py`` d
 database (``dxflow_bench_trainapp``), then times ``launch_training`` with the default fast configuration until the
 run finishes: reading the warehouse, planning, the search, the refit, the by-source slice, signing and registering.
 
-    .venv/bin/python bench/bench_training_app.py --kb-dir /tmp/kbtrain --patients 20000
+    .venv/bin/python bench/bench_training_app.py --kb-dir /tmp/kbtrain --patients 20000 [--no-by-source]
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--database", default="dxflow_bench_trainapp")
+    parser.add_argument("--no-by-source", dest="by_source", action="store_false",
+                        help="skip the cross-source slice (what make run's first model does)")
     args = parser.parse_args()
 
     import pandas as pd
@@ -80,7 +82,7 @@ def main() -> None:
         connection.commit()
         connection.close()
         started = time.perf_counter()
-        run = launch_training(reason="benchmark")
+        run = launch_training(reason="benchmark", by_source=args.by_source)
         while run.is_active:
             time.sleep(0.5)
             db.session.refresh(run)
@@ -88,7 +90,7 @@ def main() -> None:
         run = db.session.get(TrainingRun, run.id)
         test = (run.metrics or {}).get("test", {})
         print(json.dumps({
-            "config": FAST_CONFIG, "cases": dataset.n_cases, "status": run.status, "error": run.error,
+            "config": FAST_CONFIG, "by_source": args.by_source, "cases": dataset.n_cases, "status": run.status, "error": run.error,
             "wall_seconds": round(seconds, 1), "run_duration_s": run.duration_s,
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "labels": len((run.metrics or {}).get("labels", [])),

@@ -150,8 +150,8 @@ def queue_demo(env: dict) -> str:
 def train_first_model(env: dict) -> None:
     """Train a first model once ingestion ends, so a new user has a champion (no-op when a run exists)."""
     wait = ["--wait"] if env.get("RQ_INLINE") == "1" else []
-    subprocess.run([sys.executable, "-m", "flask", "train", "--after-ingestion", "--reason", "first model on the demo",
-                    *wait], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "flask", "train", "--after-ingestion", "--no-by-source", "--reason",
+                    "first model on the demo", *wait], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
 
 
 def queue_demo_then_train(env: dict) -> None:

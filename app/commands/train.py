@@ -51,8 +51,11 @@ def _follow(run: TrainingRun) -> TrainingRun:
               help="Parameter draws per candidate.")
 @click.option("--after-ingestion", is_flag=True,
               help="Wait for running ingestion first; do nothing if a training run already exists (make run).")
+@click.option("--by-source/--no-by-source", default=True, show_default=True,
+              help="Also train without each source and score on it (one more fit per source).")
 @click.option("--reason", default="launched from the command line", show_default=True)
-def train_command(wait: bool, candidates: tuple[str, ...], draws: int, after_ingestion: bool, reason: str) -> None:
+def train_command(wait: bool, candidates: tuple[str, ...], draws: int, after_ingestion: bool, by_source: bool,
+                  reason: str) -> None:
     """Launch a training run (small and fast by default) and optionally follow it."""
     if after_ingestion:
         if db.session.scalar(select(func.count(TrainingRun.id))):
@@ -63,7 +66,7 @@ def train_command(wait: bool, candidates: tuple[str, ...], draws: int, after_ing
             return
     config = {**FAST_CONFIG, "n_draws": draws, **({"candidates": list(candidates)} if candidates else {})}
     try:
-        run = launch_training(reason=reason, by=None, config=config)
+        run = launch_training(reason=reason, by=None, config=config, by_source=by_source)
     except JobsUnavailable as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Launched training run {run.id}.")
