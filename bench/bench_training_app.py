@@ -90,7 +90,8 @@ def main() -> None:
         run = db.session.get(TrainingRun, run.id)
         test = (run.metrics or {}).get("test", {})
         print(json.dumps({
-            "config": FAST_CONFIG, "by_source": args.by_source, "cases": dataset.n_cases, "status": run.status, "error": run.error,
+            "config": FAST_CONFIG, "by_source": args.by_source, "cases": dataset.n_cases, "status": run.status,
+            "error": run.error,
             "wall_seconds": round(seconds, 1), "run_duration_s": run.duration_s,
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "labels": len((run.metrics or {}).get("labels", [])),
