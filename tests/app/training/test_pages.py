@@ -60,9 +60,13 @@ def test_flask_train_waits_with_a_progress_bar(make_app):
     app = make_app(RQ_INLINE=True)
     with app.app_context():
         fill_warehouse(12)
-        result = app.test_cli_runner().invoke(args=["train", "--wait", "--draws", "1"])
+        result = app.test_cli_runner().invoke(args=["train", "--wait", "--draws", "1", "--no-by-source"])
         assert result.exit_code == 0, result.output
-        assert "100% Done" in result.output and "% Searching" in result.output
+        run = db.session.scalar(select(TrainingRun))
+        assert run.config["by_source"] is False and run.metrics["by_source"] == []
+        lines = [line for line in result.output.splitlines() if line[:4].strip().endswith("%")]
+        percents = [int(line.split("%")[0]) for line in lines]
+        assert len(percents) >= 2 and percents == sorted(percents) and lines[-1] == "100% Done"
         assert re.search(r"finished in [\d.]+ s: model v1 \(first model\); test macro-F1 0\.\d{3}", result.output)
         assert app.test_cli_runner().invoke(args=["train", "--after-ingestion"]).output.startswith(
             "A training run exists already")
