@@ -34,10 +34,12 @@ from ml.privacy.kanon import (
 from ml.privacy.pseudonyms import (
     PSEUDONYM_HEX_CHARS,
     PSEUDONYM_PREFIX,
+    ROW_PSEUDONYM_PREFIX,
     normalize_patient_id,
     patient_date_shift,
     pseudonym_key,
     pseudonymize,
+    row_pseudonym,
 )
 from ml.privacy.records import anonymize_records
 from ml.privacy.scrub import (
@@ -67,6 +69,7 @@ __all__ = [
     "PSEUDONYM_HEX_CHARS",
     "PSEUDONYM_PREFIX",
     "RESTRICTED_ZIP3",
+    "ROW_PSEUDONYM_PREFIX",
     "SAFE_HARBOR_AGE_CAP",
     "SHORT_NAME_CHARS",
     "ScrubResult",
@@ -87,6 +90,7 @@ __all__ = [
     "patient_date_shift",
     "pseudonym_key",
     "pseudonymize",
+    "row_pseudonym",
     "safe_harbor_age",
     "scrub_text",
     "zip3",
