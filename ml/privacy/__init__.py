@@ -45,6 +45,7 @@ from ml.privacy.records import anonymize_records
 from ml.privacy.scrub import (
     MAX_TEXT_CHARS,
     NOT_A_NAME,
+    OWN_IDENTIFIER_TYPES,
     PLACEHOLDER_TYPES,
     SHORT_NAME_CHARS,
     CachedScrubber,
@@ -52,6 +53,7 @@ from ml.privacy.scrub import (
     dni_checksum_ok,
     find_identifiers,
     known_name_tokens,
+    own_identifier_needles,
     scrub_text,
 )
 
@@ -65,6 +67,7 @@ __all__ = [
     "MAX_PLAUSIBLE_AGE",
     "MAX_TEXT_CHARS",
     "NOT_A_NAME",
+    "OWN_IDENTIFIER_TYPES",
     "PLACEHOLDER_TYPES",
     "PSEUDONYM_HEX_CHARS",
     "PSEUDONYM_PREFIX",
@@ -87,6 +90,7 @@ __all__ = [
     "k_anonymity",
     "known_name_tokens",
     "normalize_patient_id",
+    "own_identifier_needles",
     "patient_date_shift",
     "pseudonym_key",
     "pseudonymize",

@@ -145,9 +145,23 @@ def _row_names(source: pd.DataFrame) -> list[list[Any]]:
     return source[present].astype(object).values.tolist()
 
 
+#: The record's own identifier columns searched for in its text (names have their own, token-wise search).
+OWN_IDENTIFIER_COLUMNS = tuple(column for column in DIRECT_IDENTIFIER_COLUMNS if column not in NAME_COLUMNS)
+
+
+def _row_identifiers(source: pd.DataFrame) -> list[tuple[tuple[str, Any], ...]]:
+    """Collect each row's own identifiers (address, phone, e-mail, ids...) as ``(column, value)`` pairs."""
+    present = [column for column in OWN_IDENTIFIER_COLUMNS if column in source.columns]
+    if not present:
+        return [()] * len(source)
+    rows = source[present].astype(object).values.tolist()
+    return [tuple((column, value) for column, value in zip(present, row, strict=True) if not is_missing(value))
+            for row in rows]
+
+
 def _scrub_text_columns(source: pd.DataFrame, *, report: AnonymizationReport) -> pd.DataFrame:
-    """Scrub notes, text lists and any unrecognised column, counting what was replaced."""
-    names = _row_names(source)
+    """Scrub notes, text lists and any unrecognised column of their row's own names and identifiers, counting."""
+    names, identifiers = _row_names(source), _row_identifiers(source)
     placeholders: Counter[str] = Counter()
     scrubber = CachedScrubber()
     # Derived column names are reserved: a source column called "year" or "pseudonym" is not carried over.
@@ -157,8 +171,9 @@ def _scrub_text_columns(source: pd.DataFrame, *, report: AnonymizationReport) ->
         if column in known:
             continue
         values, changed = [], 0
-        for cell, row_names in zip(source[column], names, strict=True):
-            value, counts = _scrub_cell(cell, known_names=row_names, scrub=scrubber.scrub)
+        for cell, row_names, row_identifiers in zip(source[column], names, identifiers, strict=True):
+            value, counts = _scrub_cell(cell, known_names=row_names, known_identifiers=row_identifiers,
+                                        scrub=scrubber.scrub)
             if counts:
                 placeholders.update(counts)
                 changed += 1
@@ -172,24 +187,25 @@ def _scrub_text_columns(source: pd.DataFrame, *, report: AnonymizationReport) ->
     return pd.DataFrame(scrubbed, index=source.index)
 
 
-def _scrub_cell(cell: Any, *, known_names: Sequence[Any],
+def _scrub_cell(cell: Any, *, known_names: Sequence[Any], known_identifiers: Sequence[tuple[str, Any]] = (),
                 scrub: Callable[..., ScrubResult] = scrub_text) -> tuple[Any, dict[str, int]]:
     """Scrub a string, every item of a list, or the text form of any other non-missing value."""
     if isinstance(cell, str):
-        result = scrub(cell, known_names=known_names)
+        result = scrub(cell, known_names=known_names, known_identifiers=known_identifiers)
         return result.text, result.counts
     if isinstance(cell, list | tuple):
         counts: Counter[str] = Counter()
         items = []
         for item in cell:
-            value, item_counts = _scrub_cell(item, known_names=known_names, scrub=scrub)
+            value, item_counts = _scrub_cell(item, known_names=known_names, known_identifiers=known_identifiers,
+                                             scrub=scrub)
             if item_counts:
                 counts.update(item_counts)
             items.append(value)
         return items, counts
     if is_missing(cell) or isinstance(cell, bool):
         return cell, {}
-    result = scrub(cell, known_names=known_names)
+    result = scrub(cell, known_names=known_names, known_identifiers=known_identifiers)
     if not result.counts:
         # Numbers, dates and other objects keep their type unless their text form holds an identifier.
         return cell, {}
