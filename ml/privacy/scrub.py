@@ -370,21 +370,38 @@ def own_identifier_needles(identifiers: Iterable[tuple[str, Any]]) -> tuple[tupl
     An address is also looked for by its street part (before the first comma); a phone by its digits, with and
     without its country code, so "+34 612 345 678" in a column finds "612-345-678" in a note.
     """
-    needles: set[tuple[str, str, bool]] = set()
+    needles: dict[tuple[str, str, bool], None] = {}
     for column, value in identifiers:
-        if is_missing(value) or isinstance(value, bool):
+        if isinstance(value, bool) or (not isinstance(value, str) and is_missing(value)):
             continue
-        kind, text = OWN_IDENTIFIER_TYPES.get(column, "ID"), " ".join(_as_text(value)[:500].split())
+        text = " ".join((value if isinstance(value, str) else str(value))[:500].split())
+        kind = OWN_IDENTIFIER_TYPES.get(column, "ID")
         if kind == "PHONE":
-            digits = "".join(char for char in text if char.isdigit())
-            for variant in {digits, digits[-9:], digits[-10:]}:
+            digits = _NON_DIGITS.sub("", text)
+            for variant in (digits, digits[-9:], digits[-10:]):
                 if len(variant) >= MIN_PHONE_DIGITS:
-                    needles.add((kind, variant, True))
+                    needles[(kind, variant, True)] = None
             continue
-        parts = [text] + ([text.split(",")[0]] if kind == "ADDRESS" and "," in text else [])
-        needles.update((kind, _fold(part.strip()), False) for part in parts
-                       if len(part.strip()) >= MIN_OWN_VALUE_CHARS and (kind != "ADDRESS" or _DIGIT.search(part)))
+        for part in (text, text.split(",", 1)[0].strip()) if kind == "ADDRESS" else (text,):
+            if len(part) >= MIN_OWN_VALUE_CHARS and (kind != "ADDRESS" or _DIGIT.search(part)):
+                needles[(kind, part.lower() if part.isascii() else _fold(part), False)] = None
     return tuple(sorted(needles, key=lambda needle: -len(needle[1])))
+
+
+class OwnIdentifiers(NamedTuple):
+    """A record's own identifiers made ready to search its text: the needles holding a digit, and the others."""
+
+    with_digits: tuple[tuple[str, str, bool], ...]
+    without_digits: tuple[tuple[str, str, bool], ...]
+
+
+def own_identifiers(identifiers: Iterable[tuple[str, Any]]) -> OwnIdentifiers:
+    """Prepare a record's own ``(column, value)`` identifiers once, for scrubbing each of its cells."""
+    if isinstance(identifiers, OwnIdentifiers):
+        return identifiers
+    needles = own_identifier_needles(identifiers)
+    return OwnIdentifiers(tuple(needle for needle in needles if _DIGIT.search(needle[1])),
+                          tuple(needle for needle in needles if not _DIGIT.search(needle[1])))
 
 
 def find_identifiers(text: Any, *, known_names: Iterable[Any] = (),
@@ -397,8 +414,9 @@ def find_identifiers(text: Any, *, known_names: Iterable[Any] = (),
     text = _as_text(text)
     if not text:
         return []
+    own = own_identifiers(known_identifiers)
     spans = [*_pattern_spans(text), *_known_name_spans(text, known_name_tokens(known_names)),
-             *_own_identifier_spans(text, own_identifier_needles(known_identifiers))]
+             *_own_identifier_spans(text, own.with_digits + own.without_digits)]
     return _merge_spans(spans)
 
 
@@ -418,37 +436,48 @@ class CachedScrubber:
     """
 
     def __init__(self) -> None:
-        self._texts: dict[str, tuple[str, list[tuple[str, int, int]], str, ScrubResult]] = {}
+        self._texts: dict[str, tuple[str, list[tuple[str, int, int]], str, ScrubResult, bool]] = {}
         self._tokens: dict[tuple, tuple[str, ...]] = {}
-        self._needles: dict[tuple, tuple[tuple[str, str, bool], ...]] = {}
+        self._needles: dict[tuple, OwnIdentifiers] = {}
 
     def scrub(self, value: Any, *, known_names: Sequence[Any] = (),
-              known_identifiers: Sequence[tuple[str, Any]] = ()) -> ScrubResult:
-        """Return ``scrub_text(value, known_names=known_names, known_identifiers=known_identifiers)``."""
+              known_identifiers: Sequence[tuple[str, Any]] | OwnIdentifiers = ()) -> ScrubResult:
+        """Return ``scrub_text(value, known_names=known_names, known_identifiers=known_identifiers)``.
+
+        Pass ``own_identifiers(...)`` of the row for ``known_identifiers`` when scrubbing several of its cells.
+        """
         entry = self._texts.get(value) if isinstance(value, str) else None
         if entry is None:
             text = _as_text(value)
             spans = _pattern_spans(text) if text else []
-            entry = (text, spans, _fold(text), _replace_spans(text, _merge_spans(spans)))
+            entry = (text, spans, _fold(text), _replace_spans(text, _merge_spans(spans)),
+                     _DIGIT.search(text) is not None)
             if isinstance(value, str):
                 self._texts[value] = entry
-        text, spans, folded, result = entry
+        text, spans, folded, result, has_digit = entry
         if not text:
             return result
         tokens = self._name_tokens(known_names)
         names = _known_name_spans(text, tokens, folded) if tokens else []
-        own = _own_identifier_spans(text, self._own_needles(known_identifiers), folded) if known_identifiers else []
+        own = []
+        if known_identifiers:
+            # Nearly every identifier holds a digit, and nearly every symptom item none: skip those at once.
+            with_digits, without_digits = self._own_needles(known_identifiers)
+            needles = with_digits + without_digits if has_digit else without_digits
+            own = _own_identifier_spans(text, needles, folded) if needles else []
         return _replace_spans(text, _merge_spans([*spans, *names, *own])) if names or own else result
 
-    def _own_needles(self, identifiers: Sequence[tuple[str, Any]]) -> tuple[tuple[str, str, bool], ...]:
-        """Return own_identifier_needles(identifiers), once per distinct set of identifiers."""
+    def _own_needles(self, identifiers: Sequence[tuple[str, Any]] | OwnIdentifiers) -> OwnIdentifiers:
+        """Return own_identifiers(identifiers), once per distinct set of identifiers."""
+        if isinstance(identifiers, OwnIdentifiers):
+            return identifiers
         try:
             key = tuple(identifiers)
             needles = self._needles.get(key)
         except TypeError:  # an unhashable identifier cell
-            return own_identifier_needles(identifiers)
+            return own_identifiers(identifiers)
         if needles is None:
-            needles = self._needles[key] = own_identifier_needles(identifiers)
+            needles = self._needles[key] = own_identifiers(identifiers)
         return needles
 
     def _name_tokens(self, names: Sequence[Any]) -> tuple[str, ...]:
@@ -602,6 +631,7 @@ _FOLD_TABLE = _FoldTable()
 
 
 _DIGIT = re.compile(r"\d")
+_NON_DIGITS = re.compile(r"\D+")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
