@@ -145,7 +145,8 @@ def profile_propose():
     edit_form = ProfileForm(formdata=None)
     edit_form.profile_json.data = json.dumps(proposal.to_dict(), indent=2, ensure_ascii=False)
     return render_template("admin/profile_edit.html", name=proposal.name, form=edit_form, record=None,
-                           confidence=getattr(proposal, "confidence", {}))
+                           confidence=getattr(proposal, "confidence", {}),
+                           rows_are_patients=proposal.rows_are_patients)
 
 
 def _propose(sample, *, name: str):

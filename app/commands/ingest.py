@@ -102,6 +102,8 @@ def _propose(path: Path, source: str, *, accept: bool) -> str:
     except IngestionError as error:
         raise click.ClickException(error.message) from error
     click.echo(json.dumps(proposal.to_dict(), indent=2, ensure_ascii=False))
+    if proposal.rows_are_patients:
+        click.echo("This file names no patient: each row will be its own anonymous patient (rows_are_patients).")
     if not accept:
         raise click.ClickException(
             "No --profile given. Above is a proposed profile for this file: check it, then run again with "

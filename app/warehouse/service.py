@@ -24,6 +24,7 @@ notes files (named after patients) get a display name, and errors name that disp
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import tempfile
 import time
@@ -330,7 +331,7 @@ def _ingest(upload: Upload, progress, timer: StageTimer) -> dict:
         profile = get_profile(upload.profile_name or "")
     except ProfileError as error:
         raise IngestionError(str(error)) from error
-    settings = _settings()
+    settings = dataclasses.replace(_settings(), source_id=upload.file_sha256)
     with raw_zone.storage().local_copy(upload.storage_key) as path:
         original = raw_zone.original_name(upload.storage_key, upload.filename)
         progress(5, "Reading and validating")
@@ -338,7 +339,8 @@ def _ingest(upload: Upload, progress, timer: StageTimer) -> dict:
             scanned = scan(path, profile, filename=original, settings=settings, timer=timer)
         upload.rows_read = scanned.rows_read
         rejected = len(scanned.rejected_rows)
-        upload.report = {"read": _read_summary(scanned.read_report), "validation": error_summary(scanned.errors)}
+        upload.report = {"read": _read_summary(scanned.read_report), "validation": error_summary(scanned.errors),
+                         "patients": scanned.patients_report()}
         if scanned.errors:
             upload.report_key = raw_zone.storage().put(raw_zone.report_key(upload.id),
                                                        errors_to_csv(scanned.errors).encode("utf-8"))
@@ -481,7 +483,7 @@ def upload_report(upload: Upload) -> dict:
         "created_at": upload.created_at.isoformat() if upload.created_at else None,
         "finished_at": upload.finished_at.isoformat() if upload.finished_at else None,
         **{section: report.get(section, {}) for section in
-           ("read", "validation", "anonymization", "vocabulary", "load", "timings")},
+           ("read", "validation", "patients", "anonymization", "vocabulary", "load", "timings")},
     }
 
 

@@ -78,15 +78,25 @@ _NUMBER_LABEL = r"(?:\s*(?i:n[º°o]\.?|num\.?|número|numero|number|no\.?|#))?"
 _ID_VALUE = r"(?=[\w./-]*\d)[A-Za-z0-9][A-Za-z0-9./-]*[A-Za-z0-9]"
 
 _EN_STREET = (
-    r"(?:(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Way|Place|Terrace|Highway|Parkway|Square)\b"
-    r"|(?:St|Ave|Rd|Blvd|Ln|Dr|Ct|Pl|Hwy|Pkwy|Sq)\b\.?)"
+    r"(?:(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Way|Place|Terrace|Highway|Parkway|Square|Crescent"
+    r"|Close|Circle|Trail|Alley|Row|Mews|Grove|Gardens|Walk|Hill)\b"
+    r"|(?:St|Ave|Av|Rd|Blvd|Ln|Dr|Ct|Pl|Hwy|Pkwy|Sq|Cres|Cir|Trl|Ter)\b\.?)"
 )
 _ES_STREET = (
-    r"(?:[Cc]alle|[Cc]/|[Aa]vda\.?|[Aa]vd\.|[Aa]v\.|[Aa]venida|[Pp]laza|[Pp]za\.|[Pp]aseo|Pº|[Rr]onda"
-    r"|[Cc]amino|[Cc]arretera|[Cc]tra\.|[Tt]ravesía|[Gg]lorieta|[Pp]asaje|[Uu]rbanización|[Uu]rb\.)"
+    r"(?:[Cc]alle|[Cc]/|[Cc]\.\s?/|[Aa]vda\.?|[Aa]vd\.|[Aa]v\.|[Aa]venida|[Pp]laza|[Pp]za\.|[Pp]aseo|Pº"
+    r"|[Rr]onda|[Rr]ambla|[Cc]amino|[Cc]arretera|[Cc]tra\.|[Tt]raves[ií]a|[Gg]lorieta|[Pp]asaje|[Uu]rbanización"
+    r"|[Uu]rb\.|[Vv]ía|[Pp]olígono|[Bb]arrio)"
 )
-_FLOOR_SIDE = r"(?:izq(?:uierda|da)?|dcha|der(?:echa)?|centro|ext(?:erior)?|int(?:erior)?)\b\.?"
+# Streets whose type is their name: "Gran Vía 99", "La Rambla 12". Without a number they name a place, not a home.
+_ES_NAMED_STREET = rf"(?:Gran\s+V[ií]a|(?:[Ll]a\s+)?Rambla|Castellana)(?:\s+(?:de\s+|del\s+)?{_CAP_WORD}){{0,2}}"
+_FLOOR_SIDE = r"(?:izq(?:uierda|da)?|izda|dcha|der(?:echa)?|centro|ext(?:erior)?|int(?:erior)?)\b\.?"
 _CITY = rf"[{_UPPER}][{_LOWER}]+(?:\s+[{_UPPER}][{_LOWER}]+){{0,2}}"
+_ES_HOUSE_NUMBER = r"(?:,?\s*(?:n[º°o]\.?\s*|número\s*)?\d{1,4}[A-Za-z]?(?!\w))"
+_ES_ADDRESS_TAIL = (
+    rf"(?:,?\s*\d{{1,2}}\s*[º°ª](?:\s*\d{{1,2}}\s*[º°ª]?)?(?:\s*(?:[A-Za-z](?!\w)|(?i:{_FLOOR_SIDE})))?)?"
+    rf"(?:,?\s*(?i:piso|planta|puerta|esc\.?|escalera|bajo|ático|{_FLOOR_SIDE})(?:\s*\w+(?!\w))?)*"
+    rf"(?:,?\s*(?:C\.?P\.?\s*)?\d{{5}}(?:\s*,?\s*{_CITY})?)?"
+)
 
 
 # Titles and weak cues ("paciente", "his wife") need capitalised names; "me llamo" takes any case.
@@ -260,14 +270,11 @@ _PATTERNS: tuple[_Pattern, ...] = (
         "ADDRESS",
         _compile(
             rf"(?<!\w){_ES_STREET}\s*(?:{_NAME_PARTICLE}\s+|el\s+|los\s+|las\s+)?{_CAP_WORD}"
-            rf"(?:\s+(?:{_NAME_PARTICLE}\s+|el\s+)?{_CAP_WORD}){{0,4}}"
-            r"(?:,?\s*(?:n[º°o]\.?\s*|número\s*)?\d{1,4}[A-Za-z]?(?!\w))?"
-            rf"(?:,?\s*\d{{1,2}}\s*[º°ª](?:\s*\d{{1,2}}\s*[º°ª]?)?(?:\s*(?:[A-Za-z](?!\w)|(?i:{_FLOOR_SIDE})))?)?"
-            rf"(?:,?\s*(?i:piso|planta|puerta|esc\.?|escalera|bajo|ático|{_FLOOR_SIDE})(?:\s*\w+(?!\w))?)*"
-            rf"(?:,?\s*(?:C\.?P\.?\s*)?\d{{5}}(?:\s*,?\s*{_CITY})?)?"
+            rf"(?:\s+(?:{_NAME_PARTICLE}\s+|el\s+)?{_CAP_WORD}){{0,4}}{_ES_HOUSE_NUMBER}?{_ES_ADDRESS_TAIL}"
         ),
         needs_digit=False,
     ),
+    _Pattern("ADDRESS", _compile(rf"(?<!\w){_ES_NAMED_STREET}{_ES_HOUSE_NUMBER}{_ES_ADDRESS_TAIL}")),
     _Pattern("ADDRESS", _compile(r"(?<!\w)(?i:P\.?\s?O\.?\s+Box|apartado(?:\s+de\s+correos)?)\s*\d+(?!\w)")),
     _Pattern(
         "ADDRESS",
@@ -318,6 +325,25 @@ SHORT_NAME_CHARS = 3
 _NAME_TOKEN_SPLIT = re.compile(r"[\s,;/()\-‐–—.]+")
 
 
+#: The placeholder for a record's own identifier when its value turns up in the record's text (others: ID).
+OWN_IDENTIFIER_TYPES = {
+    "address": "ADDRESS",
+    "zip": "ADDRESS",
+    "phone": "PHONE",
+    "fax": "PHONE",
+    "email": "EMAIL",
+    "national_id": "NATIONAL_ID",
+    "mrn": "MRN",
+    "url": "URL",
+    "ip_address": "IP",
+}
+#: Own values shorter than this are not searched for as text (a one- or two-character id is everywhere).
+MIN_OWN_VALUE_CHARS = 3
+#: Phone numbers are matched by their digits, whatever the spacing; fewer digits than this are not a phone.
+MIN_PHONE_DIGITS = 6
+_PHONE_SEPARATORS = frozenset(" .-()/+\u00a0")
+
+
 class ScrubResult(NamedTuple):
     """Scrubbed text and how many placeholders of each type replaced identifiers."""
 
@@ -338,19 +364,67 @@ def known_name_tokens(names: Iterable[Any]) -> tuple[str, ...]:
     return tuple(sorted(tokens, key=len, reverse=True))
 
 
-def find_identifiers(text: Any, *, known_names: Iterable[Any] = ()) -> list[tuple[str, tuple[int, int]]]:
-    """Return (type, (start, end)) for every identifier found in text, merged and sorted by position."""
+def own_identifier_needles(identifiers: Iterable[tuple[str, Any]]) -> tuple[tuple[str, str, bool], ...]:
+    """Turn a record's own ``(column, value)`` identifiers into ``(type, folded text or digits, by_digits)``.
+
+    An address is also looked for by its street part (before the first comma); a phone by its digits, with and
+    without its country code, so "+34 612 345 678" in a column finds "612-345-678" in a note.
+    """
+    needles: dict[tuple[str, str, bool], None] = {}
+    for column, value in identifiers:
+        if isinstance(value, bool) or (not isinstance(value, str) and is_missing(value)):
+            continue
+        text = " ".join((value if isinstance(value, str) else str(value))[:500].split())
+        kind = OWN_IDENTIFIER_TYPES.get(column, "ID")
+        if kind == "PHONE":
+            digits = _NON_DIGITS.sub("", text)
+            for variant in (digits, digits[-9:], digits[-10:]):
+                if len(variant) >= MIN_PHONE_DIGITS:
+                    needles[(kind, variant, True)] = None
+            continue
+        for part in (text, text.split(",", 1)[0].strip()) if kind == "ADDRESS" else (text,):
+            if len(part) >= MIN_OWN_VALUE_CHARS and (kind != "ADDRESS" or _DIGIT.search(part)):
+                needles[(kind, part.lower() if part.isascii() else _fold(part), False)] = None
+    return tuple(sorted(needles, key=lambda needle: -len(needle[1])))
+
+
+class OwnIdentifiers(NamedTuple):
+    """A record's own identifiers made ready to search its text: the needles holding a digit, and the others."""
+
+    with_digits: tuple[tuple[str, str, bool], ...]
+    without_digits: tuple[tuple[str, str, bool], ...]
+
+
+def own_identifiers(identifiers: Iterable[tuple[str, Any]]) -> OwnIdentifiers:
+    """Prepare a record's own ``(column, value)`` identifiers once, for scrubbing each of its cells."""
+    if isinstance(identifiers, OwnIdentifiers):
+        return identifiers
+    needles = own_identifier_needles(identifiers)
+    return OwnIdentifiers(tuple(needle for needle in needles if _DIGIT.search(needle[1])),
+                          tuple(needle for needle in needles if not _DIGIT.search(needle[1])))
+
+
+def find_identifiers(text: Any, *, known_names: Iterable[Any] = (),
+                     known_identifiers: Iterable[tuple[str, Any]] = ()) -> list[tuple[str, tuple[int, int]]]:
+    """Return (type, (start, end)) for every identifier found in text, merged and sorted by position.
+
+    ``known_names`` are the record's own names, ``known_identifiers`` its own ``(column, value)`` identifiers
+    (address, phone, e-mail, ids): both are found in its text wherever they occur, cue or no cue.
+    """
     text = _as_text(text)
     if not text:
         return []
-    spans = [*_pattern_spans(text), *_known_name_spans(text, known_name_tokens(known_names))]
+    own = own_identifiers(known_identifiers)
+    spans = [*_pattern_spans(text), *_known_name_spans(text, known_name_tokens(known_names)),
+             *_own_identifier_spans(text, own.with_digits + own.without_digits)]
     return _merge_spans(spans)
 
 
-def scrub_text(text: Any, *, known_names: Iterable[Any] = ()) -> ScrubResult:
+def scrub_text(text: Any, *, known_names: Iterable[Any] = (),
+               known_identifiers: Iterable[tuple[str, Any]] = ()) -> ScrubResult:
     """Replace identifiers in free text by typed placeholders such as [NAME] and count them by type."""
     text = _as_text(text)
-    return _replace_spans(text, find_identifiers(text, known_names=known_names))
+    return _replace_spans(text, find_identifiers(text, known_names=known_names, known_identifiers=known_identifiers))
 
 
 class CachedScrubber:
@@ -362,22 +436,49 @@ class CachedScrubber:
     """
 
     def __init__(self) -> None:
-        self._texts: dict[str, tuple[str, list[tuple[str, int, int]], str, ScrubResult]] = {}
+        self._texts: dict[str, tuple[str, list[tuple[str, int, int]], str, ScrubResult, bool]] = {}
         self._tokens: dict[tuple, tuple[str, ...]] = {}
+        self._needles: dict[tuple, OwnIdentifiers] = {}
 
-    def scrub(self, value: Any, *, known_names: Sequence[Any] = ()) -> ScrubResult:
-        """Return ``scrub_text(value, known_names=known_names)``."""
+    def scrub(self, value: Any, *, known_names: Sequence[Any] = (),
+              known_identifiers: Sequence[tuple[str, Any]] | OwnIdentifiers = ()) -> ScrubResult:
+        """Return ``scrub_text(value, known_names=known_names, known_identifiers=known_identifiers)``.
+
+        Pass ``own_identifiers(...)`` of the row for ``known_identifiers`` when scrubbing several of its cells.
+        """
         entry = self._texts.get(value) if isinstance(value, str) else None
         if entry is None:
             text = _as_text(value)
             spans = _pattern_spans(text) if text else []
-            entry = (text, spans, _fold(text), _replace_spans(text, _merge_spans(spans)))
+            entry = (text, spans, _fold(text), _replace_spans(text, _merge_spans(spans)),
+                     _DIGIT.search(text) is not None)
             if isinstance(value, str):
                 self._texts[value] = entry
-        text, spans, folded, result = entry
+        text, spans, folded, result, has_digit = entry
+        if not text:
+            return result
         tokens = self._name_tokens(known_names)
-        names = _known_name_spans(text, tokens, folded) if tokens and text else []
-        return _replace_spans(text, _merge_spans([*spans, *names])) if names else result
+        names = _known_name_spans(text, tokens, folded) if tokens else []
+        own = []
+        if known_identifiers:
+            # Nearly every identifier holds a digit, and nearly every symptom item none: skip those at once.
+            with_digits, without_digits = self._own_needles(known_identifiers)
+            needles = with_digits + without_digits if has_digit else without_digits
+            own = _own_identifier_spans(text, needles, folded) if needles else []
+        return _replace_spans(text, _merge_spans([*spans, *names, *own])) if names or own else result
+
+    def _own_needles(self, identifiers: Sequence[tuple[str, Any]] | OwnIdentifiers) -> OwnIdentifiers:
+        """Return own_identifiers(identifiers), once per distinct set of identifiers."""
+        if isinstance(identifiers, OwnIdentifiers):
+            return identifiers
+        try:
+            key = tuple(identifiers)
+            needles = self._needles.get(key)
+        except TypeError:  # an unhashable identifier cell
+            return own_identifiers(identifiers)
+        if needles is None:
+            needles = self._needles[key] = own_identifiers(identifiers)
+        return needles
 
     def _name_tokens(self, names: Sequence[Any]) -> tuple[str, ...]:
         """Return known_name_tokens(names), once per distinct set of names."""
@@ -444,6 +545,52 @@ def _known_name_spans(text: str, tokens: Sequence[str], folded: str | None = Non
     return spans
 
 
+def _own_identifier_spans(text: str, needles: Sequence[tuple[str, str, bool]],
+                          folded: str | None = None) -> list[tuple[str, int, int]]:
+    """Find a record's own identifier values in its text: as whole words (folded), phones by their digits."""
+    if not needles:
+        return []
+    folded, spans = _fold(text) if folded is None else folded, []
+    digits: tuple[str, list[int]] | None = None
+    for kind, needle, by_digits in needles:
+        if by_digits:
+            digits = digits or _digit_view(text)
+            spans.extend((kind, start, end) for start, end in _digit_runs(text, *digits, needle))
+            continue
+        start = folded.find(needle)
+        while start != -1:
+            end = start + len(needle)
+            if not (_is_word_char(folded, start - 1) and _is_word_char(needle, 0)) and not (
+                _is_word_char(folded, end) and _is_word_char(needle, len(needle) - 1)
+            ):
+                spans.append((kind, start, end))
+            start = folded.find(needle, start + 1)
+    return spans
+
+
+def _digit_view(text: str) -> tuple[str, list[int]]:
+    """Return the digits of a text and the offset of each in the text."""
+    offsets = [index for index, char in enumerate(text) if char.isdigit()]
+    return "".join(text[index] for index in offsets), offsets
+
+
+def _digit_runs(text: str, digits: str, offsets: list[int], needle: str) -> Iterable[tuple[int, int]]:
+    """Yield the text spans spelling ``needle``'s digits with only phone separators between them."""
+    start = digits.find(needle)
+    while start != -1:
+        first, last = offsets[start], offsets[start + len(needle) - 1]
+        between = text[first:last + 1]
+        whole = not _is_digit(text, first - 1) and not _is_digit(text, last + 1)
+        if whole and all(char.isdigit() or char in _PHONE_SEPARATORS for char in between):
+            yield first, last + 1
+        start = digits.find(needle, start + 1)
+
+
+def _is_digit(text: str, index: int) -> bool:
+    """Return True when text[index] exists and is a digit."""
+    return 0 <= index < len(text) and text[index].isdigit()
+
+
 def _is_word_char(text: str, index: int) -> bool:
     """Return True when text[index] exists and is a letter, digit or underscore (regex \\w)."""
     return 0 <= index < len(text) and (text[index].isalnum() or text[index] == "_")
@@ -484,6 +631,7 @@ _FOLD_TABLE = _FoldTable()
 
 
 _DIGIT = re.compile(r"\d")
+_NON_DIGITS = re.compile(r"\D+")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
