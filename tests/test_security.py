@@ -1,0 +1,75 @@
+"""Hardening (issue #16): security headers, safe redirects, login timing and throttling, session revocation."""
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+import app as app_package
+from app.extensions import db
+from app.models import Job
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def assert_security_headers(response, *, hsts: bool = False) -> None:
+    """Assert the response carries dxflow's security headers (and HSTS only when asked)."""
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers.get(name) == value, f"{name} on {response.request.path}"
+    policy = response.headers.get("Content-Security-Policy", "")
+    directives = {part.split()[0]: part.split()[1:] for part in policy.split("; ") if part}
+    assert directives.get("default-src") == ["'self'"], policy
+    assert directives.get("frame-ancestors") == ["'none'"], policy
+    assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy
+    assert ("Strict-Transport-Security" in response.headers) is hsts
+
+
+@pytest.mark.parametrize("role,path,status,kind", [
+    (None, "/auth/login", 200, "text/html"),  # an HTML page, anonymous
+    ("admin", "/", 200, "text/html"),  # an HTML page, logged in
+    (None, "/healthz", 200, "application/json"),  # JSON
+    ("admin", "/api/v1/terms", 400, "application/json"),  # a JSON error
+    ("admin", "/no/such/page", 404, "text/html"),  # an error page
+    (None, "/static/css/dxflow.css", 200, "text/css"),  # a static file
+    ("admin", "/lang/es", 302, "text/html"),  # a redirect
+])
+def test_every_kind_of_response_carries_the_security_headers(client, login, role, path, status, kind):
+    login(role)
+    response = client.get(path)
+    assert response.status_code == status and response.mimetype == kind
+    assert_security_headers(response)
+    response.close()
+
+
+def test_downloads_carry_the_security_headers(client, login, run_worker):
+    login("admin")
+    client.post("/admin/audit/export")
+    run_worker()
+    job = db.session.scalar(select(Job).order_by(Job.id.desc()))
+    response = client.get(f"/jobs/{job.id}/download")
+    assert response.status_code == 200 and response.mimetype == "text/csv" and response.data
+    assert_security_headers(response)
+    response.close()
+
+
+def test_production_adds_hsts(make_app):
+    client = make_app(DXFLOW_ENV="production").test_client()
+    for path in ("/auth/login", "/healthz", "/no/such/page"):
+        response = client.get(path)
+        assert_security_headers(response, hsts=True)
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+INLINE_CODE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=|\son[a-z]+=|javascript:", re.IGNORECASE)
+
+
+def test_templates_hold_no_inline_script_or_style_the_policy_would_block():
+    templates = sorted((Path(app_package.__file__).parent / "templates").rglob("*.html"))
+    assert templates
+    offenders = [f"{path.name}: {match.group(0)}" for path in templates
+                 for match in INLINE_CODE.finditer(path.read_text())]
+    assert offenders == []
