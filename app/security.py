@@ -1,6 +1,9 @@
-"""Security headers on every response (pages, JSON, errors, static files, downloads)."""
+"""Security headers on every response (pages, JSON, errors, static files, downloads), and safe redirects."""
 
 from __future__ import annotations
+
+import unicodedata
+from urllib.parse import urlsplit
 
 from flask import Flask, Response
 
@@ -36,3 +39,17 @@ def init_app(app: Flask) -> None:
     """Send the security headers with every response of ``app``."""
     production = app.config.get("DXFLOW_ENV") == "production"
     app.after_request(lambda response: security_headers(response, production=production))
+
+
+def safe_redirect_path(target: str | None) -> str | None:
+    """Return ``target`` if it is a path on this site that is safe to redirect to, else None.
+
+    Refused: anything with a scheme or host, scheme-relative ``//host``, backslashes (browsers read ``/\\host``
+    as ``//host``), and control or invisible characters (a newline would split the Location header).
+    """
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(unicodedata.category(char).startswith("C") for char in target):
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target

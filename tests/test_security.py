@@ -73,3 +73,41 @@ def test_templates_hold_no_inline_script_or_style_the_policy_would_block():
     offenders = [f"{path.name}: {match.group(0)}" for path in templates
                  for match in INLINE_CODE.finditer(path.read_text())]
     assert offenders == []
+
+
+@pytest.mark.parametrize("next_param,location", [
+    ("/admin/users?page=2", "/admin/users?page=2"),
+    ("/%0d%0aSet-Cookie:x=1", "/"),  # a newline would split the Location header (a 500 before)
+    ("/%09/evil.example/", "/"),  # browsers drop the tab and read //evil.example
+    ("/%E2%80%8B/x", "/"),  # an invisible zero-width space
+    ("//evil.example/", "/"),
+    ("/\\evil.example/", "/"),
+    ("\\\\evil.example/", "/"),
+    ("https://evil.example/", "/"),
+    ("javascript:alert(1)", "/"),
+])
+def test_login_follows_next_only_to_a_safe_local_path(client, make_user, next_param, location):
+    from tests.conftest import PASSWORD
+
+    user = make_user("admin")
+    response = client.post(f"/auth/login?next={next_param}", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == location
+    assert "x=1" not in response.headers.get("Set-Cookie", "")
+
+
+@pytest.mark.parametrize("referrer,location", [
+    ("http://localhost/admin/users?page=2", "/admin/users?page=2"),
+    ("http://localhost//evil.example/", "/"),
+    ("http://localhost/\\evil.example/", "/"),
+    ("http://evil.example/admin/", "/admin/"),  # another site's Referer never leads off this site
+    ("", "/"),
+])
+def test_language_switch_goes_back_only_to_a_safe_local_path(client, referrer, location):
+    response = client.get("/lang/es", headers={"Referer": referrer} if referrer else {})
+    assert response.status_code == 302 and response.headers["Location"] == location
+
+
+def test_language_switch_ignores_a_forged_host(client):
+    # Before: any Referer on the request's Host was followed, and the Host header is the client's to choose.
+    response = client.get("/lang/es", headers={"Host": "evil.example", "Referer": "http://evil.example/x"})
+    assert response.status_code == 302 and response.headers["Location"] == "/x"

@@ -1,7 +1,5 @@
 """Login and logout pages."""
 
-from urllib.parse import urlsplit
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -10,6 +8,7 @@ from app import audit
 from app.auth import bp
 from app.auth.forms import LoginForm
 from app.auth.services import authenticate
+from app.security import safe_redirect_path
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -43,7 +42,5 @@ def logout():
 
 
 def _safe_next(target: str | None) -> str:
-    """Follow ``next`` only to a path on this site."""
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("main.index")
+    """Follow ``next`` only to a safe path on this site."""
+    return safe_redirect_path(target) or url_for("main.index")
