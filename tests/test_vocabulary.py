@@ -197,6 +197,8 @@ def test_diseases_api_completes_names_and_aliases(app, client, login):
         ("?q=fever&lang=fr", "lang must be one of"),
         ("?q=fever&limit=0", "limit must be"),
         ("?q=fever&limit=500", "limit must be"),
+        ("?q=fever&limit=abc", "limit must be"),  # was silently ignored
+        ("?q=fever&limit=", "limit must be"),
     ],
 )
 def test_terms_api_refuses_bad_queries_in_json(app, client, login, query, message):
