@@ -1,5 +1,7 @@
 """Hardening (issue #16): security headers, safe redirects, login timing and throttling, session revocation."""
 
+import csv
+import io
 import re
 from pathlib import Path
 
@@ -111,3 +113,19 @@ def test_language_switch_ignores_a_forged_host(client):
     # Before: any Referer on the request's Host was followed, and the Host header is the client's to choose.
     response = client.get("/lang/es", headers={"Host": "evil.example", "Referer": "http://evil.example/x"})
     assert response.status_code == 302 and response.headers["Location"] == "/x"
+
+
+def test_a_formula_typed_as_a_login_e_mail_reaches_the_audit_export_as_text(client, login, run_worker):
+    typed = "=2+5@example.org"
+    assert client.post("/auth/login", data={"email": typed, "password": "whatever"}).status_code == 401
+    login("admin")
+    client.post("/admin/audit/export")
+    run_worker()
+    job = db.session.scalar(select(Job).order_by(Job.id.desc()))
+    download = client.get(f"/jobs/{job.id}/download")
+    rows = list(csv.DictReader(io.StringIO(download.text)))
+    download.close()
+    failed = [row for row in rows if row["action"] == "auth.login_failed"]
+    assert len(failed) == 1
+    assert failed[0]["target"] == "'" + typed  # a spreadsheet shows the text instead of computing 7
+    assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row.values())
