@@ -6,11 +6,13 @@ import re
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
 import app as app_package
 from app.extensions import db
-from app.models import Job
+from app.models import AuditEvent, Job, LoginThrottle
+from tests.conftest import PASSWORD
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -89,8 +91,6 @@ def test_templates_hold_no_inline_script_or_style_the_policy_would_block():
     ("javascript:alert(1)", "/"),
 ])
 def test_login_follows_next_only_to_a_safe_local_path(client, make_user, next_param, location):
-    from tests.conftest import PASSWORD
-
     user = make_user("admin")
     response = client.post(f"/auth/login?next={next_param}", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 302 and response.headers["Location"] == location
@@ -129,3 +129,50 @@ def test_a_formula_typed_as_a_login_e_mail_reaches_the_audit_export_as_text(clie
     assert len(failed) == 1
     assert failed[0]["target"] == "'" + typed  # a spreadsheet shows the text instead of computing 7
     assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row.values())
+
+
+# ------------------------------------------------------------------------------ account enumeration by timing
+
+
+@pytest.fixture
+def password_checks(monkeypatch):
+    """Count the Argon2 verifications logins run (the real ones: this only counts them)."""
+    calls = []
+    verify = PasswordHasher.verify
+
+    def counting(self, hash, password):
+        calls.append(hash)
+        return verify(self, hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counting)
+    return calls
+
+
+def test_an_unknown_e_mail_costs_a_password_check_like_a_known_one(client, make_user, password_checks):
+    user = make_user("clinician")
+    assert client.post("/auth/login", data={"email": user.email, "password": "wrong"}).status_code == 401
+    assert len(password_checks) == 1
+    assert client.post("/auth/login", data={"email": "nobody@example.org", "password": "wrong"}).status_code == 401
+    assert len(password_checks) == 2  # before: none, so the answer came ~100 ms sooner
+    assert password_checks[1].startswith("$argon2id$") and password_checks[1] != user.password_hash
+
+
+@pytest.mark.parametrize("known", [True, False])
+def test_repeated_failures_lock_an_e_mail_whether_or_not_it_has_an_account(app, client, make_user, known):
+    email = make_user("admin").email if known else "nobody@example.org"
+    answers = [client.post("/auth/login", data={"email": email, "password": "wrong"}).status_code
+               for _ in range(app.config["LOGIN_MAX_FAILURES"] + 1)]
+    # Same answers for both: the lock no longer tells that the account exists.
+    assert answers == [401] * (app.config["LOGIN_MAX_FAILURES"] - 1) + [429, 429]
+    failures = db.session.scalars(select(AuditEvent.details).where(AuditEvent.action == "auth.login_failed")).all()
+    assert [details["reason"] for details in failures] == ["invalid"] * 4 + ["locked"] * 2
+
+
+def test_a_successful_login_clears_the_failure_count(app, client, make_user):
+    user = make_user("clinician")
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        client.post("/auth/login", data={"email": user.email, "password": "wrong"})
+    assert client.post("/auth/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    client.post("/auth/logout")
+    assert db.session.get(LoginThrottle, user.email) is None
+    assert client.post("/auth/login", data={"email": user.email, "password": "wrong"}).status_code == 401

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 from datetime import UTC, datetime
 from functools import cache
 
@@ -23,6 +25,19 @@ def password_hasher(profile: str) -> PasswordHasher:
     return PasswordHasher.from_parameters(getattr(profiles, profile))
 
 
+@cache
+def _dummy_hash(profile: str) -> str:
+    return password_hasher(profile).hash(secrets.token_urlsafe(16))
+
+
+def check_password_of_nobody(password: str) -> bool:
+    """Verify ``password`` against a throw-away hash, so an unknown e-mail costs the time of a known one; False."""
+    profile = current_app.config["PASSWORD_HASH_PROFILE"]
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        password_hasher(profile).verify(_dummy_hash(profile), password)
+    return False
+
+
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""
     return datetime.now(UTC)
@@ -38,8 +53,6 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
 
     def set_password(self, password: str) -> None:
         """Store an Argon2id hash of ``password``."""
@@ -61,14 +74,25 @@ class User(UserMixin, db.Model):
         """Return whether the user holds one of ``roles``."""
         return self.role in roles
 
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class LoginThrottle(db.Model):
+    """Failed logins per e-mail, whether or not an account has it (the answer must not tell which)."""
+
+    __tablename__ = "login_throttles"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
     def is_locked(self, now: datetime | None = None) -> bool:
-        """Return whether repeated failed logins currently lock the account."""
+        """Return whether repeated failed logins currently lock this e-mail."""
         if self.locked_until is None:
             return False
         locked_until = self.locked_until
         if locked_until.tzinfo is None:  # SQLite drops the zone; values are always stored in UTC.
             locked_until = locked_until.replace(tzinfo=UTC)
         return (now or utcnow()) < locked_until
-
-    def __repr__(self) -> str:
-        return f"<User {self.email} {self.role}>"

@@ -1,0 +1,46 @@
+"""hardening: login throttling per e-mail
+
+* ``login_throttles``: failed logins counted per e-mail whether or not an account has it (it replaces
+  ``users.failed_logins`` and ``users.locked_until``, which only counted known accounts and so told them apart).
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-01 16:30:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('login_throttles',
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_failure_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('email', name=op.f('pk_login_throttles'))
+    )
+    with op.batch_alter_table('login_throttles', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_throttles_last_failure_at'), ['last_failure_at'], unique=False)
+
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('locked_until')
+        batch_op.drop_column('failed_logins')
+
+
+def downgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True))
+
+    with op.batch_alter_table('login_throttles', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_throttles_last_failure_at'))
+
+    op.drop_table('login_throttles')
