@@ -176,3 +176,43 @@ def test_a_successful_login_clears_the_failure_count(app, client, make_user):
     client.post("/auth/logout")
     assert db.session.get(LoginThrottle, user.email) is None
     assert client.post("/auth/login", data={"email": user.email, "password": "wrong"}).status_code == 401
+
+
+# ------------------------------------------------------------------------------ sessions end at logout
+
+
+def cookies_of(client) -> dict[str, str]:
+    return {name: cookie.value for name in ("session", "remember_token") if (cookie := client.get_cookie(name))}
+
+
+def replay(app, cookies: dict[str, str]):
+    """Return a new client (another browser) that sends ``cookies``."""
+    client = app.test_client()
+    for name, value in cookies.items():
+        client.set_cookie(name, value)
+    return client
+
+
+@pytest.mark.parametrize("remember", [False, True])
+def test_a_cookie_taken_before_logout_reaches_no_page_afterwards(app, client, make_user, remember):
+    admin = make_user("admin")
+    data = {"email": admin.email, "password": PASSWORD} | ({"remember": "y"} if remember else {})
+    assert client.post("/auth/login", data=data).status_code == 302
+    stolen = cookies_of(client)
+    assert ("remember_token" in stolen) is remember
+    assert replay(app, stolen).get("/admin/users").status_code == 200  # the copy works while the session lives
+
+    assert client.post("/auth/logout").status_code == 302
+    for path in ("/admin/users", "/", "/jobs/"):
+        response = replay(app, stolen).get(path)
+        assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login"), path
+    assert replay(app, stolen).get("/api/v1/terms?q=fever").status_code == 401
+
+
+def test_logging_in_again_after_logout_works(client, make_user):
+    user = make_user("clinician")
+    for _ in range(2):
+        assert client.post("/auth/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+        assert client.get("/").status_code == 200
+        assert client.post("/auth/logout").status_code == 302
+        assert client.get("/").status_code == 302

@@ -160,7 +160,7 @@ def test_decisions_need_a_csrf_token(make_app, tmp_path_factory, make_user):
     user = make_user("admin")
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
     assert client.post(f"/admin/vocabulary/{term.id}/map", data={"target": "HP:0000989"}).status_code == 400
     assert client.post(f"/admin/vocabulary/{term.id}/ignore").status_code == 400

@@ -8,6 +8,7 @@ from app import audit
 from app.auth import bp
 from app.auth.forms import LoginForm
 from app.auth.services import authenticate
+from app.auth.session import end_sessions
 from app.security import safe_redirect_path
 
 
@@ -35,7 +36,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    audit.record("auth.logout", target=current_user.email)
+    end_sessions(current_user._get_current_object())
     logout_user()
     flash(_("You have been logged out."), "info")
     return redirect(url_for("auth.login"))

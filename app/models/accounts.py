@@ -1,4 +1,4 @@
-"""Accounts: users with one role each, Argon2id password hashes and login throttling state."""
+"""Accounts: users with one role each, Argon2id password hashes, session versions and login throttling state."""
 
 from __future__ import annotations
 
@@ -53,6 +53,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Every session cookie carries it (see get_id); logging out bumps it, so no earlier cookie is accepted again.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def set_password(self, password: str) -> None:
         """Store an Argon2id hash of ``password``."""
@@ -73,6 +75,10 @@ class User(UserMixin, db.Model):
     def has_role(self, *roles: str) -> bool:
         """Return whether the user holds one of ``roles``."""
         return self.role in roles
+
+    def get_id(self) -> str:
+        """Return what the session keeps: the id and the session version (``"12:3"``)."""
+        return f"{self.id}:{self.session_version}"
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

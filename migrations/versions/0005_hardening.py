@@ -1,7 +1,8 @@
-"""hardening: login throttling per e-mail
+"""hardening: login throttling per e-mail, session versions
 
 * ``login_throttles``: failed logins counted per e-mail whether or not an account has it (it replaces
   ``users.failed_logins`` and ``users.locked_until``, which only counted known accounts and so told them apart).
+* ``users.session_version``: carried by every session cookie and bumped at logout, so an earlier cookie is refused.
 
 Revision ID: 0005
 Revises: 0004
@@ -31,6 +32,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_login_throttles_last_failure_at'), ['last_failure_at'], unique=False)
 
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_version', sa.Integer(), server_default='0', nullable=False))
         batch_op.drop_column('locked_until')
         batch_op.drop_column('failed_logins')
 
@@ -39,6 +41,7 @@ def downgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True))
+        batch_op.drop_column('session_version')
 
     with op.batch_alter_table('login_throttles', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_throttles_last_failure_at'))
