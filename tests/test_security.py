@@ -1,18 +1,28 @@
 """Hardening (issue #16): security headers, safe redirects, login timing and throttling, session revocation."""
 
 import csv
+import hashlib
 import io
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from flask_migrate import upgrade
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 import app as app_package
+from app import create_app
 from app.extensions import db
-from app.models import AuditEvent, Job, LoginThrottle
-from tests.conftest import PASSWORD
+from app.models import AuditEvent, Job, LoginThrottle, Upload, UploadStatus
+from app.warehouse.service import UploadRefused, create_upload, ingest_upload, start_ingest
+from ml.ingestion import IngestionError
+from tests.conftest import PASSWORD, make_test_config
+from tests.kb_build import session_kb_dir
+from tests.test_warehouse import hospital_csv
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -131,6 +141,80 @@ def test_a_formula_typed_as_a_login_e_mail_reaches_the_audit_export_as_text(clie
     assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row.values())
 
 
+# ------------------------------------------------------------------------------ the same file loaded twice
+
+
+@pytest.fixture
+def uploads_app(make_app, tmp_path_factory):
+    """The app under test with the session's knowledge base, and a twin's context."""
+    settings = {"KB_DIR": str(session_kb_dir(tmp_path_factory)), "K_ANONYMITY": 1}
+    app = make_app(**settings)
+    with make_app(**settings).app_context():
+        yield app
+
+
+def admin_client(app, make_user):
+    client = app.test_client()
+    response = client.post("/auth/login", data={"email": make_user("admin").email, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def post_upload(client, name: str, content: bytes):
+    data = {"source": "Hospital", "profile": "hospital_csv", "files": [(io.BytesIO(content), name)]}
+    return client.post("/admin/uploads", data=data, content_type="multipart/form-data")
+
+
+@pytest.mark.postgresql_only  # SQLite serialises writers; the race needs two at once
+def test_eight_simultaneous_uploads_of_the_same_file_accept_exactly_one(uploads_app, make_user):
+    clients = [admin_client(uploads_app, make_user) for _ in range(8)]
+    start = threading.Barrier(len(clients))
+
+    def send(index: int):
+        start.wait()
+        response = post_upload(clients[index], f"copy-{index}.csv", hospital_csv())
+        return response.status_code, response.text
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        answers = list(pool.map(send, range(len(clients))))
+    assert sorted(status for status, _ in answers) == [302] + [400] * 7
+    assert all("already uploaded" in text for status, text in answers if status == 400)
+    assert db.session.scalar(select(func.count(Upload.id))) == 1
+
+
+@pytest.mark.postgresql_only  # SQLite serialises writers; the race needs two at once
+def test_an_upload_that_passed_the_check_while_another_was_committing_is_refused(uploads_app, make_user):
+    client = admin_client(uploads_app, make_user)
+    # Another request has checked, found no earlier upload, and inserted its row; it commits half a second later.
+    other = Session(db.engine)
+    other.add(Upload(source="Hospital", filename="first.csv", file_sha256=hashlib.sha256(hospital_csv()).hexdigest(),
+                     file_size=len(hospital_csv()), storage_key="raw/first", status=UploadStatus.PENDING, report={}))
+    other.flush()
+    committer = threading.Timer(0.5, other.commit)
+    committer.start()
+    response = post_upload(client, "second.csv", hospital_csv())  # its check sees nothing yet; its insert waits
+    committer.join()
+    other.close()
+    assert response.status_code == 400
+    assert "second.csv was already uploaded (upload #" in response.text and "pending)" in response.text
+    assert db.session.scalars(select(Upload.filename)).all() == ["first.csv"]
+
+
+def test_a_failed_upload_cannot_be_retried_once_its_file_was_uploaded_again(uploads_app):
+    [failed] = create_upload([("bad.csv", io.BytesIO(b"x;y\n1;2\n"))], "Hospital", "hospital_csv", enqueue=False)
+    with pytest.raises(IngestionError):
+        ingest_upload(failed.id)
+    [again] = create_upload([("bad.csv", io.BytesIO(b"x;y\n1;2\n"))], "Hospital", "hospital_csv", enqueue=False)
+    db.session.refresh(failed)
+    assert failed.status == UploadStatus.FAILED and again.status == UploadStatus.PENDING
+    with pytest.raises(UploadRefused, match=rf"already uploaded \(upload #{again.id}, pending\)"):
+        start_ingest(failed)
+    with pytest.raises(IngestionError, match=rf"already uploaded \(upload #{again.id}, pending\)"):
+        ingest_upload(failed.id)  # what a retried job runs
+    statuses = db.session.execute(select(Upload.id, Upload.status).order_by(Upload.id)).all()
+    assert statuses == [(failed.id, UploadStatus.FAILED), (again.id, UploadStatus.PENDING)]
+
+
 # ------------------------------------------------------------------------------ account enumeration by timing
 
 
@@ -216,3 +300,20 @@ def test_logging_in_again_after_logout_works(client, make_user):
         assert client.get("/").status_code == 200
         assert client.post("/auth/logout").status_code == 302
         assert client.get("/").status_code == 302
+
+
+def test_the_migration_stops_and_says_why_when_a_file_is_already_loaded_twice(tmp_path, capfd):
+    scratch = create_app(make_test_config(tmp_path, f"sqlite:///{tmp_path / 'scratch.sqlite3'}"))
+    with scratch.app_context():
+        upgrade(revision="0004")
+        for _ in range(2):
+            db.session.execute(text(
+                "INSERT INTO uploads (source, filename, file_sha256, file_size, storage_key, quarantine, status,"
+                " rows_read, rows_loaded, rows_rejected, rows_quarantined, report, created_at)"
+                " VALUES ('h', 'a.csv', 'abc', 1, 'raw/a', 0, 'loaded', 0, 0, 0, 0, '{}', '2026-12-01')"))
+        db.session.commit()
+        with pytest.raises(SystemExit):  # flask_migrate logs the error and exits 1, as `flask db upgrade` does
+            upgrade()
+        assert "1 file(s) were loaded more than once (e.g. sha256 abc); delete" in capfd.readouterr().err
+        db.session.remove()
+        db.engine.dispose()
