@@ -32,6 +32,7 @@ from typing import BinaryIO
 
 from flask import current_app
 from sqlalchemy import delete, exists, func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from app import audit
 from app.extensions import db
@@ -133,7 +134,12 @@ def create_upload(files: Iterable, source: str, profile_name: str | None, user=N
         prepared = [_prepare(item, profile, stack) for item in incoming]
         _refuse_duplicates(prepared)
         uploads = [_store(item, source, profile_name, user, quarantine) for item in prepared]
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError:  # a simultaneous upload of the same file won the unique index: refuse as above
+            db.session.rollback()
+            _refuse_duplicates(prepared)
+            raise
     for upload in uploads:
         audit.record("upload.create", target=f"upload:{upload.id}", user=user, source=source,
                      filename=upload.filename, profile=profile_name, size=upload.file_size, quarantine=quarantine)
@@ -181,14 +187,31 @@ def _refuse_duplicates(prepared: list[_Prepared]) -> None:
         if item.sha256 in seen:
             raise UploadRefused(f"{item.display} and {seen[item.sha256]} are the same file.")
         seen[item.sha256] = item.display
-        earlier = db.session.scalar(
-            select(Upload).where(Upload.file_sha256 == item.sha256, Upload.status.in_(UploadStatus.BLOCKING))
-        )
+        earlier = _blocking_upload(item.sha256)
         if earlier is not None:
-            raise UploadRefused(
-                f"{item.display} was already uploaded (upload #{earlier.id}, {earlier.status}); "
-                "the same file is never loaded twice."
-            )
+            raise _already_uploaded(item.display, earlier)
+
+
+def _blocking_upload(sha256: str) -> Upload | None:
+    """Return the upload of this file (content hash) that keeps it from being accepted again, if any."""
+    return db.session.scalar(
+        select(Upload).where(Upload.file_sha256 == sha256, Upload.status.in_(UploadStatus.BLOCKING))
+    )
+
+
+def _already_uploaded(display: str, earlier: Upload | None) -> UploadRefused:
+    """Return the refusal of a file another upload already holds."""
+    which = f" (upload #{earlier.id}, {earlier.status})" if earlier is not None else ""
+    return UploadRefused(f"{display} was already uploaded{which}; the same file is never loaded twice.")
+
+
+def _commit_blocking(upload: Upload) -> None:
+    """Commit an upload moved into a blocking state; refuse if another upload of its file blocks it meanwhile."""
+    try:
+        db.session.commit()
+    except IntegrityError:  # the file was uploaded again while this upload had failed
+        db.session.rollback()
+        raise _already_uploaded(upload.filename, _blocking_upload(upload.file_sha256)) from None
 
 
 def _store(item: _Prepared, source: str, profile_name: str, user, quarantine: bool) -> Upload:
@@ -209,7 +232,7 @@ def start_ingest(upload: Upload, *, user=None):
         raise UploadRefused(f"Upload #{upload.id} is already {upload.status}.")
     previous = upload.status
     upload.status = UploadStatus.QUEUED
-    db.session.commit()
+    _commit_blocking(upload)
     try:
         job = jobs.launch("ingest", user=user, upload_id=upload.id)
     except Exception:
@@ -281,7 +304,10 @@ def ingest_upload(upload_id: int, progress: Callable[[float, str], None] | None 
     if upload.status == UploadStatus.LOADED:
         raise IngestionError(f"Upload #{upload.id} is already loaded.")
     upload.status, upload.error, upload.finished_at = UploadStatus.RUNNING, None, None
-    db.session.commit()
+    try:
+        _commit_blocking(upload)
+    except UploadRefused as refused:
+        raise IngestionError(str(refused)) from None
     timer = StageTimer()
     try:
         return _ingest(upload, progress, timer)
