@@ -4,7 +4,8 @@ The functions web routes and commands call (each one is what a thin route needs)
 
 * :func:`create_upload` ``(files, source, profile_name, user, *, quarantine=False) -> [Upload]``: check names,
   sizes and duplicates for the whole batch (all or nothing), keep each file as received in the raw zone, create
-  its ``Upload`` row and launch an ``ingest`` job for it. Raises :class:`UploadRefused` (message for the admin).
+  its ``Upload`` row and launch an ``ingest`` job for it. Raises :class:`UploadRefused` (message for the admin),
+  or :class:`UploadsPending` when Redis is down (the uploads stay ``pending``: :func:`start_ingest` them later).
 * :func:`ingest_upload` ``(upload_id, progress) -> dict``: the job body. Loads the whole upload in one
   transaction — or nothing: a bad file, or any invalid row without quarantine, leaves the upload ``failed``
   with a clear message and an empty warehouse. With quarantine the invalid rows are skipped and listed.
@@ -72,6 +73,14 @@ NAME_DERIVED_COLUMNS = frozenset({"note_id", "source_ref"})
 
 class UploadRefused(ValueError):
     """The files cannot be accepted (unsafe name, too large, already uploaded, unknown profile...)."""
+
+
+class UploadsPending(RuntimeError):
+    """The files were kept, but no ingest job could be queued (Redis down): ``uploads`` wait as ``pending``."""
+
+    def __init__(self, message: str, uploads: list[Upload]) -> None:
+        super().__init__(message)
+        self.uploads = uploads
 
 
 @dataclass
@@ -145,8 +154,13 @@ def create_upload(files: Iterable, source: str, profile_name: str | None, user=N
                      filename=upload.filename, profile=profile_name, size=upload.file_size, quarantine=quarantine)
     db.session.commit()
     if enqueue:
-        for upload in uploads:
-            start_ingest(upload, user=user)
+        from app.jobs.service import JobsUnavailable
+
+        try:
+            for upload in uploads:
+                start_ingest(upload, user=user)
+        except JobsUnavailable as error:
+            raise UploadsPending(str(error), uploads) from error
     return uploads
 
 
