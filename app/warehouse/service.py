@@ -305,11 +305,13 @@ def _renamed_errors(original: str, display: str):
         raise IngestionError(message) from None
 
 
-def ingest_upload(upload_id: int, progress: Callable[[float, str], None] | None = None) -> dict:
+def ingest_upload(upload_id: int, progress: Callable[[float, str], None] | None = None, *,
+                  job_id: int | None = None) -> dict:
     """Read, validate, anonymise, map and load an upload in one transaction; return a summary (no patient data).
 
-    On failure the upload is marked ``failed`` with a message for the admin, nothing is loaded, and an
-    ``IngestionError`` carrying that message is raised (so the job fails with it too).
+    ``job_id`` is the ingest job running it (a retry is a new job: the upload then points at it). On failure the
+    upload is marked ``failed`` with a message for the admin, nothing is loaded, and an ``IngestionError`` carrying
+    that message is raised (so the job fails with it too).
     """
     progress = progress or _no_progress
     upload = db.session.get(Upload, upload_id)
@@ -318,6 +320,7 @@ def ingest_upload(upload_id: int, progress: Callable[[float, str], None] | None 
     if upload.status == UploadStatus.LOADED:
         raise IngestionError(f"Upload #{upload.id} is already loaded.")
     upload.status, upload.error, upload.finished_at = UploadStatus.RUNNING, None, None
+    upload.job_id = job_id or upload.job_id
     try:
         _commit_blocking(upload)
     except UploadRefused as refused:
@@ -453,6 +456,17 @@ def _read_summary(report) -> dict:
     """Return what the reader found out about the file."""
     return {"format": report.format, "encoding": report.encoding, "delimiter": report.delimiter,
             "rows": report.rows, "neutralised_cells": report.neutralised_cells}
+
+
+def abandon_upload(upload_id: int | None, *, job_id: int, message: str) -> None:
+    """Mark the upload of a dead or cancelled ingest job failed (in the caller's transaction), so it can be
+    retried or deleted; an upload another job has taken over since is left alone."""
+    upload = db.session.get(Upload, upload_id) if upload_id is not None else None
+    if upload is None or upload.status not in (UploadStatus.QUEUED, UploadStatus.RUNNING):
+        return
+    if upload.job_id not in (None, job_id):
+        return
+    upload.status, upload.error, upload.finished_at = UploadStatus.FAILED, message[:2000], utcnow()
 
 
 def _fail(upload: Upload, message: str, timer: StageTimer) -> None:
