@@ -17,6 +17,7 @@ def create_app(config: Config | None = None) -> Flask:
     register_error_handlers(app)
     register_commands(app)
     register_template_context(app)
+    register_security_headers(app)
     return app
 
 
@@ -64,5 +65,12 @@ def register_commands(app: Flask) -> None:
 def register_template_context(app: Flask) -> None:
     """Expose the navigation and service status to every template."""
     from app.main.context import init_app
+
+    init_app(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    """Send the Content-Security-Policy, nosniff, Referrer-Policy (and HSTS in production) on every response."""
+    from app.security import init_app
 
     init_app(app)

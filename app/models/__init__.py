@@ -1,7 +1,7 @@
 """SQLAlchemy models. Each subsystem keeps its tables in a module of its own; import them all here so
 Flask-Migrate sees the whole schema."""
 
-from app.models.accounts import ROLES, User
+from app.models.accounts import ROLES, LoginThrottle, User
 from app.models.audit import AuditEvent
 from app.models.jobs import Job, JobStatus
 from app.models.vocabulary import TermStatus, UnmappedTerm
@@ -24,6 +24,7 @@ __all__ = [
     "CaseSymptom",
     "Job",
     "JobStatus",
+    "LoginThrottle",
     "Note",
     "Patient",
     "SourceProfileRecord",

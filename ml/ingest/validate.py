@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -13,8 +11,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from ml import safe_csv
 from ml.harmonization import CELSIUS_RANGE, MAX_AGE, harmonize_units, parse_number
-from ml.ingest.cells import neutralise_formula
 from ml.values import is_missing, parse_date
 
 AGE_RANGE = (0.0, float(MAX_AGE))
@@ -152,11 +150,6 @@ def validate_records(df: pd.DataFrame, *, require_patient_id: bool = True) -> tu
 
 
 def errors_to_csv(errors: list[RowError]) -> str:
-    """Render row errors as the downloadable CSV report (row_number, field, reason)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["row_number", "field", "reason"])
-    for error in errors:
-        row = "" if error.row_number is None else str(error.row_number)
-        writer.writerow([row, neutralise_formula(error.field), neutralise_formula(error.reason)])
-    return buffer.getvalue()
+    """Render row errors as the downloadable CSV report (row_number, field, reason), formula-safe."""
+    rows = (("" if error.row_number is None else str(error.row_number), error.field, error.reason) for error in errors)
+    return safe_csv.write_rows(rows, header=["row_number", "field", "reason"], lineterminator="\n")

@@ -160,7 +160,7 @@ def test_decisions_need_a_csrf_token(make_app, tmp_path_factory, make_user):
     user = make_user("admin")
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
     assert client.post(f"/admin/vocabulary/{term.id}/map", data={"target": "HP:0000989"}).status_code == 400
     assert client.post(f"/admin/vocabulary/{term.id}/ignore").status_code == 400
@@ -212,6 +212,8 @@ def test_diseases_api_completes_names_and_aliases(app, client, login):
         ("?q=fever&lang=fr", "lang must be one of"),
         ("?q=fever&limit=0", "limit must be"),
         ("?q=fever&limit=500", "limit must be"),
+        ("?q=fever&limit=abc", "limit must be"),  # was silently ignored
+        ("?q=fever&limit=", "limit must be"),
     ],
 )
 def test_terms_api_refuses_bad_queries_in_json(app, client, login, query, message):
