@@ -29,6 +29,8 @@ from sklearn.utils.validation import check_is_fitted
 from ml.models.likelihood import ColumnIndex, propagate_max, term_ancestors, term_likelihood
 
 PRIORS = ("uniform", "prevalence")
+#: One finding's row of an evidence table: HPO id, present?, log likelihood ratio per disease (None: redundant).
+Evidence = tuple[str, bool, "np.ndarray | None"]
 SEXES = {"female": "FEMALE", "male": "MALE", "f": "FEMALE", "m": "MALE"}
 
 # Earliest age (years) at which each HPO onset class begins; onset terms not listed begin at birth (0).
@@ -274,15 +276,20 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         disease = self.kb.disease_index.get(disease_id)
         if disease is None:
             raise KeyError(f"unknown disease {disease_id!r}")
+        return explain_disease(self.evidence_table(present, absent), disease)
+
+    def evidence_table(self, present: Sequence[str], absent: Sequence[str]) -> list[Evidence]:
+        """Return each finding's log likelihood ratios over all diseases (``None`` for a redundant finding)."""
+        check_is_fitted(self)
         present_terms, absent_terms = self.term_indices(present), self.term_indices(absent)
         kept_present, kept_absent = _informative(self.closure_, present_terms, absent_terms)
-        evidence = []
+        table = []
         for terms, kept, flag in ((present_terms, kept_present, True), (absent_terms, kept_absent, False)):
             weight = 1.0 if flag else self.absent_weight
             for term in dict.fromkeys(terms):
-                log_lr = weight * float(self._finding_log_lr(term, flag)[disease]) if term in kept else 0.0
-                evidence.append((self.kb.term_ids[term], flag, log_lr))
-        return sorted(evidence, key=lambda item: -item[2])
+                vector = weight * self._finding_log_lr(term, flag) if term in kept else None
+                table.append((self.kb.term_ids[term], flag, vector))
+        return table
 
     def term_probability(self, disease_id: str, hpo_id: str) -> float:
         """Return the fitted probability that a patient with the disease shows the term (or a descendant)."""
@@ -292,6 +299,12 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
 
 
 # ------------------------------------------------------------------------------------------ helpers
+
+
+def explain_disease(table: Sequence[Evidence], disease: int) -> list[tuple[str, bool, float]]:
+    """Return one disease's (HPO id, present?, log LR) from an evidence table, strongest support first."""
+    evidence = [(term_id, flag, 0.0 if vector is None else float(vector[disease])) for term_id, flag, vector in table]
+    return sorted(evidence, key=lambda item: -item[2])
 
 
 def _check_training_data(X, Y, *, n_terms: int, n_diseases: int):
