@@ -125,3 +125,18 @@ def test_the_beta_strength_is_chosen_by_cross_validation_when_there_are_cases(kb
     assert set(fitted.beta_selection_["mrr"]) == {1.0, 100.0}
     assert fitted.beta_strength == fitted.beta_selection_["beta_strength"] and fitted.n_cases_.sum() == 9
     assert not hasattr(fit_knowledge_model(kb, None), "beta_selection_")
+
+
+def test_a_cohort_ranks_through_the_fused_ranker_and_without_a_bundle_like_the_knowledge_model(kb, knowledge, bundle):
+    from ml.models.cohort import CohortCase, rank_cohort
+
+    cases = [CohortCase("c1", (*textbook(kb, MARFAN), "HP:9999999"), ()), CohortCase("c2", (), ())]
+    fused_rows = rank_cohort(FusedRanker(knowledge, bundle).fit(), cases, top=3)
+    knowledge_rows = rank_cohort(knowledge, cases, top=3)
+    alone_rows = rank_cohort(FusedRanker(knowledge).fit(), cases, top=3)
+    assert [row["warning"] for row in fused_rows if row["warning"]] == [
+        "unknown HPO ids ignored: HP:9999999", "no usable HPO term: case not ranked"
+    ]
+    ranked = [row for row in fused_rows if row["rank"]]
+    assert len(ranked) == 3 and ranked[0]["disease_id"] == MARFAN
+    assert [row["disease_id"] for row in alone_rows] == [row["disease_id"] for row in knowledge_rows]
