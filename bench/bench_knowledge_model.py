@@ -69,8 +69,8 @@ def ablation(kb, *, seed: int, n_patients: int) -> dict:
 
 
 def calibration(kb, *, seed: int, n_patients: int) -> dict:
-    """Return the top-1 calibration before and after a temperature fitted on other simulated patients."""
-    model = KnowledgeModel(kb, prior="uniform").fit()
+    """Return the top-1 calibration untempered and with a temperature fitted on other simulated patients."""
+    model = KnowledgeModel(kb, prior="uniform", temperature=1.0).fit()
     fitting = simulate_patients(kb, n_patients=n_patients, random_state=seed + 3)
     temperature = fit_temperature(model, fitting)
     held_out = simulate_patients(kb, n_patients=n_patients, random_state=seed + 1)

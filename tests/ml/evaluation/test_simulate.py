@@ -115,7 +115,7 @@ def test_group_scores_rank_same_disease_entries_as_one():
 def test_a_fitted_temperature_calibrates_the_top1_probability_on_other_patients(kb):
     from ml.evaluation import fit_temperature, grouped_evaluation, top1_calibration
 
-    model = KnowledgeModel(kb, prior="uniform").fit()
+    model = KnowledgeModel(kb, prior="uniform", temperature=1.0).fit()
     temperature = fit_temperature(model, simulate_patients(kb, n_patients=150, random_state=11))
     held_out = simulate_patients(kb, n_patients=150, random_state=12)
     before = top1_calibration(model, held_out)
