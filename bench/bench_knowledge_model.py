@@ -38,9 +38,11 @@ def knowledge_base(kb_dir: Path | None):
     return load_kb(build_kb(out_dir=Path(tempfile.mkdtemp(prefix="bench-kb-"))))
 
 
-def accuracy(kb, *, seed: int) -> dict:
-    """Return dxflow's and Resnik's figures on one simulated patient per annotated disease."""
-    patients = simulate_patients(kb, n_terms=3, imprecision=0.5, noise=1, excluded=0, random_state=seed)
+def accuracy(kb, *, seed: int, n_patients: int | None = None) -> dict:
+    """Return dxflow's and Resnik's figures on one simulated patient per annotated disease (or ``n_patients``)."""
+    patients = simulate_patients(
+        kb, n_patients=n_patients, n_terms=3, imprecision=0.5, noise=1, excluded=0, random_state=seed
+    )
     model = KnowledgeModel(kb, prior="uniform").fit()
     rankers = {"dxflow": knowledge_ranker(model), "resnik": resnik_ranker(ResnikBaseline(kb))}
     started = time.perf_counter()
@@ -114,11 +116,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ablation-patients", type=int, default=2000)
     parser.add_argument("--no-ablation", action="store_true", help="Skip the absent-findings ablation.")
+    parser.add_argument("--patients", type=int, default=None, help="Accuracy on the first N simulated patients.")
+    parser.add_argument("--no-latency", action="store_true")
     args = parser.parse_args()
     kb = knowledge_base(args.kb_dir)
-    figures = {"latency": latency(kb, seed=args.seed)}
+    figures = {} if args.no_latency else {"latency": latency(kb, seed=args.seed)}
     print(json.dumps(figures, indent=2), flush=True)
-    figures["accuracy"] = accuracy(kb, seed=args.seed)
+    figures["accuracy"] = accuracy(kb, seed=args.seed, n_patients=args.patients)
     print(json.dumps(figures["accuracy"], indent=2), flush=True)
     figures["calibration"] = calibration(kb, seed=args.seed, n_patients=args.ablation_patients)
     print(json.dumps(figures["calibration"], indent=2), flush=True)

@@ -100,13 +100,16 @@ class FusedRanker(BaseEstimator):
         return self._fuse(query)[0]
 
     def _fuse(self, query):
-        """Return fused and knowledge probabilities, the model's (NaN off its labels), the findings and ignored ids."""
+        """Return fused, knowledge and model (NaN off its labels) probabilities, the evidence table and ignored ids."""
         check_is_fitted(self)
         model, kb = self.knowledge_model, self.knowledge_model.kb
         present, ignored_present = _known(kb, query.present)
         absent, ignored_absent = _known(kb, query.absent)
         knowledge = np.zeros(len(self.classes_))
-        score = model._log_scores(model.term_indices(present), model.term_indices(absent), query.age, query.sex)
+        # One pass over the findings gives both the scores and the per-disease evidence.
+        table = model.evidence_table(present, absent)
+        score = model.log_prior_ + model._demographic_log_lr(query.age, query.sex)
+        score = score + sum((vector for _, _, vector in table if vector is not None), np.zeros(kb.n_diseases))
         knowledge[: kb.n_diseases] = np.exp(model._posterior(score))
         supervised = np.full(len(self.classes_), np.nan)
         if self.bundle is not None and len(self.label_columns_):
@@ -114,15 +117,14 @@ class FusedRanker(BaseEstimator):
         fused, columns = knowledge.copy(), self.label_columns_
         weights = self.weights_[columns]
         fused[columns] = weights * supervised[columns] + (1 - weights) * knowledge[columns]
-        return fused, knowledge, supervised, (present, absent), (*ignored_present, *ignored_absent)
+        return fused, knowledge, supervised, table, (*ignored_present, *ignored_absent)
 
     def rank(self, query, top: int = 10) -> Ranking:
         """Return the ``top`` diseases for one query, most probable first, with source, evidence and genes."""
-        fused, knowledge, supervised, (present, absent), ignored = self._fuse(query)
+        fused, knowledge, supervised, table, ignored = self._fuse(query)
         top = min(max(int(top), 0), len(fused))
         best = np.argpartition(-fused, top - 1)[:top] if top else np.array([], dtype=np.int64)
         best = best[np.lexsort((best, -fused[best]))]
-        table = self.knowledge_model.evidence_table(present, absent)
         entries = tuple(self._entry(int(j), fused, knowledge, supervised, table) for j in best)
         return Ranking(entries=entries, ignored_terms=tuple(ignored))
 
