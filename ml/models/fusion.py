@@ -84,7 +84,10 @@ class FusedRanker(BaseEstimator):
         self.label_columns_ = np.array([index[label] for label in labels], dtype=np.int64)
         support = self._support(len(labels))
         self.weights_ = np.zeros(len(self.classes_))
-        self.weights_[self.label_columns_] = support / (support + self.blend_support)
+        with np.errstate(invalid="ignore"):
+            self.weights_[self.label_columns_] = np.where(
+                np.isinf(support), 1.0, support / (support + self.blend_support)
+            )
         self.weights_[kb.n_diseases :] = 1.0  # a label the knowledge base lacks has only the model's probability
         return self
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from ml.dataset import dataset_from_records
@@ -140,3 +141,15 @@ def test_a_cohort_ranks_through_the_fused_ranker_and_without_a_bundle_like_the_k
     ranked = [row for row in fused_rows if row["rank"]]
     assert len(ranked) == 3 and ranked[0]["disease_id"] == MARFAN
     assert [row["disease_id"] for row in alone_rows] == [row["disease_id"] for row in knowledge_rows]
+
+
+def test_a_bundle_without_training_support_is_trusted_fully_for_its_labels(kb, knowledge, bundle):
+    from dataclasses import replace
+
+    ranker = FusedRanker(knowledge, replace(bundle, train_support=None)).fit()
+    query = Query(present=("HP:0000822",))
+    column = kb.disease_index[HYPERTENSION]
+    assert ranker.weights_[column] == 1.0 and not np.isnan(ranker.weights_).any()
+    assert ranker.predict_proba(query)[column] == pytest.approx(
+        bundle.predict_proba(query)[0][bundle.labels.index(HYPERTENSION)]
+    )
