@@ -22,6 +22,7 @@ class JobKind(NamedTuple):
 
 JOB_KINDS: dict[str, JobKind] = {
     "audit_export": JobKind("worker.tasks.audit_export:run", 600),
+    "eda": JobKind("worker.tasks.eda:run", 1800),
     "ingest": JobKind("worker.tasks.ingest:run", 3 * 3600),
 }
 

@@ -18,6 +18,7 @@ NAVIGATION = [
     ("jobs.index", _l("Jobs"), ("admin", "auditor")),
     ("admin.vocabulary", _l("Vocabulary"), ("admin", "auditor")),
     ("admin.uploads", _l("Uploads"), ("admin", "auditor")),
+    ("eda.index", _l("Data analysis"), ("admin", "auditor")),
 ]
 
 

@@ -22,7 +22,6 @@ notes files (named after patients) get a display name, and errors name that disp
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -61,6 +60,7 @@ from ml.ingest import (
     sniff_format,
     wrangle,
 )
+from ml.notes import NoteReader, reader_for
 from ml.privacy import pseudonym_key
 from ml.storage import spooled_with_hash
 
@@ -244,12 +244,9 @@ def _settings() -> WrangleSettings:
     )
 
 
-@functools.lru_cache(maxsize=1)
-def note_lexicon() -> dict[str, str]:
-    """Return the curated EN/ES lexicon terms with an HPO id, for finding symptom mentions in notes."""
-    from ml.knowledge import DEFAULT_LEXICONS, read_lexicon
-
-    return {term: hpo_id for path in DEFAULT_LEXICONS for term, hpo_id, _ in read_lexicon(path) if hpo_id}
+def note_reader() -> NoteReader:
+    """Return the note reader over the current vocabulary's knowledge base, built once per process."""
+    return reader_for(_vocabulary().kb)
 
 
 def _no_progress(percent: float, stage: str = "") -> None:
@@ -324,7 +321,7 @@ def _ingest(upload: Upload, progress, timer: StageTimer) -> dict:
             )
         plan = plan_k_anonymity(scanned.quasi, settings)
         progress(35, "Anonymising, mapping and loading")
-        mapper = TermMapper(_vocabulary(), note_lexicon(), lang=settings.lang)
+        mapper = TermMapper(_vocabulary(), note_reader(), lang=settings.lang)
         totals = AnonymizationTotals()
         chunks = wrangle(path, profile, filename=original, settings=settings, plan=plan, mapper=mapper,
                          totals=totals, timer=timer)

@@ -1,5 +1,12 @@
-"""Evaluation: simulated patients, the Resnik baseline and tie-aware rank metrics."""
+"""Evaluation: multi-label metrics and the champion rule; simulated patients, the Resnik baseline, tie-aware ranks."""
 
+from ml.evaluation.metrics import (
+    CHAMPION_RULE,
+    champion_wins,
+    evaluate,
+    expected_calibration_error,
+    ranking_metrics,
+)
 from ml.evaluation.ranking import (
     expected_reciprocal_rank,
     expected_topk,
@@ -17,14 +24,19 @@ from ml.evaluation.simulate import (
 )
 
 __all__ = [
+    "CHAMPION_RULE",
     "ResnikBaseline",
     "SimulatedPatient",
+    "champion_wins",
+    "evaluate",
     "evaluate_simulated",
+    "expected_calibration_error",
     "expected_reciprocal_rank",
     "expected_topk",
     "knowledge_ranker",
     "largest_tie_in_top",
     "rank_summary",
+    "ranking_metrics",
     "resnik_ranker",
     "simulate_patients",
     "tie_group_size",

@@ -23,7 +23,7 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,10 +33,9 @@ import pandas as pd
 from ml.ingest.formats import DEFAULT_CHUNKSIZE, DEFAULT_MAX_BYTES, ReadReport
 from ml.ingest.profiles import SourceProfile, read_with_profile
 from ml.ingest.validate import RowError, validate_records
-from ml.mentions import extract_mentions
 from ml.privacy import DEFAULT_QUASI_IDENTIFIERS, anonymize_records, enforce_k_anonymity, k_anonymity
 from ml.schema import CANONICAL_COLUMNS, CASE_ROW_COLUMNS, MEASURED_COLUMNS
-from ml.values import fold_text, is_missing
+from ml.values import is_missing
 
 SEXES = frozenset({"female", "male", "other"})
 # Canonical columns handed to the anonymiser: everything but the row number and the harmonised measurements,
@@ -45,7 +44,6 @@ ANONYMIZED_COLUMNS = tuple(column for column in CANONICAL_COLUMNS if column != "
 QI_SOURCE_COLUMNS = ("patient_id", "birth_date", "visit_date", "age", "sex", "zip")
 MAX_HPO_ID_CHARS = 16
 MAX_DISEASE_ID_CHARS = 64
-_WORD = re.compile(r"\w+")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -247,14 +245,14 @@ class WrangledChunk:
 class TermMapper:
     """Map raw symptom and disease texts through a vocabulary, once per distinct text, counting misses."""
 
-    def __init__(self, vocabulary, lexicon: Mapping[str, str] | None = None, *, lang: str | None = None) -> None:
+    def __init__(self, vocabulary, reader=None, *, lang: str | None = None) -> None:
         self.vocabulary = vocabulary
         self.lang = lang
         self.unmapped: dict[str, Counter[str]] = {"symptom": Counter(), "disease": Counter()}
         self.mapped: Counter[str] = Counter()
         self._symptoms: dict[str, str | None] = {}
         self._diseases: dict[str, str | None] = {}
-        self._lexicon_by_word = _index_lexicon(lexicon or {})
+        self.reader = reader  # an ml.notes.NoteReader (anything with mentions(note, lang=)); None reads no notes
 
     def symptom(self, raw: str) -> str | None:
         """Return the HPO id of a raw symptom text, or None (counted as unmapped unless known as no symptom)."""
@@ -279,22 +277,8 @@ class TermMapper:
         return outcome or None
 
     def mentions(self, note: str) -> list[tuple[str, bool]]:
-        """Return (HPO id, present) for the lexicon phrases a note mentions, negation-aware (EN/ES)."""
-        lexicon = self._note_lexicon(note)
-        if not lexicon:
-            return []
-        return [(mention.hpo_id, mention.present) for mention in extract_mentions(note, lexicon=lexicon,
-                                                                                  lang=self.lang)]
-
-    def _note_lexicon(self, note: str) -> dict[str, str]:
-        """Return the lexicon entries whose every word occurs in the note (matching all ~1,000 is slow)."""
-        words = set(_WORD.findall(fold_text(note)))
-        return {
-            phrase: hpo_id
-            for word in words & self._lexicon_by_word.keys()
-            for phrase, (phrase_words, hpo_id) in self._lexicon_by_word[word].items()
-            if phrase_words <= words
-        }
+        """Return (HPO id, present) for the certain findings the note reader finds in a note (EN/ES)."""
+        return self.reader.mentions(note, lang=self.lang) if self.reader is not None else []
 
     def report(self) -> dict:
         """Return mapped and unmapped counts, with the most frequent unmapped texts (already scrubbed)."""
@@ -315,16 +299,6 @@ def _matched_id(match, max_chars: int) -> str | None | bool:
     if match.id:
         return match.id if len(match.id) <= max_chars else None
     return False if getattr(match, "method", "none") != "none" else None
-
-
-def _index_lexicon(lexicon: Mapping[str, str]) -> dict[str, dict[str, tuple[frozenset[str], str]]]:
-    """Group lexicon phrases (with their set of folded words) by their first folded word."""
-    index: dict[str, dict[str, tuple[frozenset[str], str]]] = defaultdict(dict)
-    for phrase, hpo_id in lexicon.items():
-        words = _WORD.findall(fold_text(phrase))
-        if words and hpo_id:
-            index[words[0]][phrase] = (frozenset(words), hpo_id)
-    return dict(index)
 
 
 def disease_code_system(disease_id: str) -> str:

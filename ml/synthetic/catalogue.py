@@ -45,7 +45,7 @@ def _by_hpo(rows: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
 
 def _holds_negation(term: str) -> bool:
     """Return True for a phrase with a negation word inside ("tos no productiva", "no sentir sabores")."""
-    # ml.mentions.extract_mentions reads such a word as a cue that negates the mentions after it, so
+    # A note reader (ml.notes) may take such a word as a cue that negates the findings after it, so
     # notes avoid these phrases to keep the manifest's present/absent findings what a reader gets.
     return bool(NEGATION_WORDS & set(term.split()))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 
 import pytest
 
@@ -75,7 +74,6 @@ def test_rank_cases_refuses_a_file_without_the_columns_and_the_champion_for_now(
 
 
 def test_evaluate_simulated_prints_both_models_on_the_same_patients(runner):
-    started = time.perf_counter()
     result = runner.invoke(
         args=[
             "evaluate",
@@ -101,6 +99,5 @@ def test_evaluate_simulated_prints_both_models_on_the_same_patients(runner):
     for name in figures:
         assert figures[name]["patients"] == 40
         assert 0 <= figures[name]["top1"] <= figures[name]["top3"] <= figures[name]["top10"] <= 1
-    assert time.perf_counter() - started < 120
     table = runner.invoke(args=["evaluate", "simulated", "--patients", "10", "--seed", "3"])
     assert table.exit_code == 0 and "dxflow" in table.output and "resnik" in table.output

@@ -364,14 +364,14 @@ def test_a_new_patient_inserted_meanwhile_by_another_load_is_shared_not_duplicat
 def _wrangled_chunks(data: bytes, path) -> list:
     """Return the warehouse-ready chunks of a hospital CSV (k=1), as the ingest job makes them."""
     from app.warehouse.profiles import get_profile
-    from app.warehouse.service import _settings, _vocabulary, note_lexicon
+    from app.warehouse.service import _settings, _vocabulary, note_reader
     from ml.ingest import TermMapper, plan_k_anonymity, scan, wrangle
 
     path.write_bytes(data)
     settings, profile = _settings(), get_profile("hospital_csv")
     plan = plan_k_anonymity(scan(path, profile, filename=path.name, settings=settings).quasi, settings)
     return list(wrangle(path, profile, filename=path.name, settings=settings, plan=plan,
-                        mapper=TermMapper(_vocabulary(), note_lexicon())))
+                        mapper=TermMapper(_vocabulary(), note_reader())))
 
 
 def test_a_load_into_an_upload_deleted_meanwhile_loads_nothing(wh):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from ml.knowledge import FUZZY_ACCEPT, Match, Vocabulary, get_kb, normalize_text
@@ -278,11 +276,7 @@ def test_autocomplete_with_nothing_to_offer_is_empty(vocabulary, prefix):
     assert vocabulary.autocomplete(prefix) == []
 
 
-def test_autocomplete_is_fast_for_every_prefix_length(vocabulary):
-    timings = []
+def test_autocomplete_answers_every_prefix_length(vocabulary):
+    """Every prefix length gets suggestions; their speed is measured by bench/bench_vocabulary.py."""
     for word in ("a", "ab", "abd", "abdo", "s", "sk", "skin", "f", "fi", "fieb", "d", "do", "dolor"):
-        started = time.perf_counter()
-        vocabulary.autocomplete(word, lang="es" if word.startswith(("fi", "do")) else "en")
-        timings.append(time.perf_counter() - started)
-    # generous for a loaded CI machine; bench/bench_vocabulary.py measures the real percentiles
-    assert max(timings) < 0.2
+        assert vocabulary.autocomplete(word, lang="es" if word.startswith(("fi", "do")) else "en"), word

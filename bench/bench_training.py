@@ -1,0 +1,102 @@
+"""Benchmark training: seconds and peak RSS to train on ~20,000 demo-like cases, and on 4× as many.
+
+Run from the repository root: ``.venv/bin/python bench/bench_training.py [--patients 20000] [--scale 4]
+[--kb-dir DIR]``. Cases are drawn from the knowledge base by ``ml.synthetic`` (the same patients the demo sources are
+written from, one case per patient, its home source), in memory. Each training runs in a fresh process; the
+figure covers encoding, the search (every unit inline, one after the other, as one worker would run them), the
+final refit, calibration, thresholds and the test evaluation — not building the cases or loading the KB.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CANDIDATES = ("logistic_regression", "decision_tree", "random_forest", "hist_gradient_boosting")
+
+TRAIN_SCRIPT = """
+import json, random, resource, sys, time
+from pathlib import Path
+from ml.dataset import dataset_from_records
+from ml.synthetic import Catalogue, DemoSettings, assign_sources, draw_disease_lists, load_lexicons, make_patient
+from ml.features import term_ancestors
+from ml.harmonization import age_group, temperature_band
+from ml.knowledge import load_kb
+from ml.models import TrainingConfig, kb_metadata, kb_orphan_of, train
+
+kb_dir, patients, seed, config = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4])
+kb = load_kb(kb_dir)
+rng, settings = random.Random(seed), DemoSettings()
+catalogue = Catalogue(kb, settings.prevalence_tempering)
+lists, _ = draw_disease_lists(rng, patients, catalogue, settings)
+population = [make_patient(rng, f"D{i:06d}", i, diseases, catalogue, settings) for i, diseases in enumerate(lists)]
+assign_sources(rng, population, load_lexicons(), catalogue, settings)
+records = [{"case_id": i + 1, "source": p.sources[0], "sex": p.sex, "age_group": age_group(p.age),
+            "temperature_c": p.temperature_c, "temperature_band": temperature_band(p.temperature_c),
+            "present": p.present, "absent": p.absent, "diagnoses": p.diseases} for i, p in enumerate(population)]
+dataset = dataset_from_records(records)
+ancestors = term_ancestors(kb)
+started = time.perf_counter()
+config = TrainingConfig(**{**config, "candidates": tuple(config["candidates"])})
+outcome = train(dataset, config=config, ancestors=ancestors, orphan_of=kb_orphan_of(kb), metadata=kb_metadata(kb))
+seconds = time.perf_counter() - started
+m = outcome.test_metrics
+print(json.dumps({
+    "seconds": seconds, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "cases": dataset.n_cases, "labels": len(outcome.bundle.labels),
+    "below_support": len(outcome.bundle.metadata["below_support"]),
+    "features": int(outcome.bundle.encoder.n_features_), "best": outcome.best,
+    "draws": len(outcome.leaderboard), "test": {k: m[k] for k in ("macro_f1", "micro_f1", "top_1", "top_3",
+    "top_10", "mrr", "ece", "orphan_recall_at_10")},
+}))
+"""
+
+BUILD_SCRIPT = """
+import sys
+from pathlib import Path
+from ml.knowledge import build_kb
+build_kb(out_dir=Path(sys.argv[1]), common_csv=Path("data/common_diseases.csv"))
+"""
+
+
+def run_script(script: str, *args: str) -> str:
+    """Run a Python snippet in a fresh interpreter from the repository root and return its last output line."""
+    completed = subprocess.run(
+        [sys.executable, "-c", script, *args], cwd=REPO_ROOT, capture_output=True, text=True, check=True,
+        env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    return completed.stdout.strip().splitlines()[-1] if completed.stdout.strip() else ""
+
+
+def main() -> None:
+    """Parse the arguments, train at 1× and ``scale``× in fresh processes and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--patients", type=int, default=20_000)
+    parser.add_argument("--scale", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--kb-dir", type=Path, default=None, help="a built knowledge base (default: build one)")
+    parser.add_argument("--candidates", default=",".join(CANDIDATES))
+    parser.add_argument("--n-draws", type=int, default=2)
+    parser.add_argument("--n-folds", type=int, default=2)
+    args = parser.parse_args()
+    config = {"candidates": args.candidates.split(","), "n_draws": args.n_draws, "n_folds": args.n_folds}
+    with tempfile.TemporaryDirectory() as scratch:
+        kb_dir = args.kb_dir
+        if kb_dir is None:
+            kb_dir = Path(scratch) / "kb"
+            run_script(BUILD_SCRIPT, str(kb_dir))
+        figures = {}
+        for factor in sorted({1, args.scale}):
+            patients = str(args.patients * factor)
+            line = run_script(TRAIN_SCRIPT, str(kb_dir), patients, str(args.seed), json.dumps(config))
+            figures[f"{factor}x"] = json.loads(line)
+            print(json.dumps({f"{factor}x": figures[f"{factor}x"]}), flush=True)
+        ratio = figures[f"{args.scale}x"]["seconds"] / figures["1x"]["seconds"]  # 1.0 with --scale 1
+        print(json.dumps({"config": config, "time_ratio": round(ratio, 2)}))
+
+
+if __name__ == "__main__":
+    main()

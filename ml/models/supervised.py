@@ -1,0 +1,199 @@
+"""The supervised candidates and the multi-label model that chains encoder, reducer, oversampling and classifier.
+
+:class:`MultiLabelModel` is fitted on a :class:`~ml.dataset.Dataset` and its label matrix: it fits the case encoder,
+the optional reducer and oversampling on those rows only, so whatever it learns comes from the training fold it is
+given. Candidates: ``decision_tree`` and ``random_forest`` (native multi-output), ``hist_gradient_boosting`` and
+``logistic_regression`` (one binary model per label).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, clone
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from ml.dataset import Dataset
+from ml.features.encoder import CaseEncoder, Query
+from ml.features.selection import make_reducer
+from ml.models.imbalance import mlsmote, rare_label_weights
+
+CANDIDATES = ("logistic_regression", "decision_tree", "random_forest", "hist_gradient_boosting")
+
+#: The search space of each candidate (lists are sampled uniformly by a seeded ParameterSampler). ``weighting``:
+#: "balanced" = class weights per label, "rare" = sample weights favouring rare labels, "none".
+PARAM_SPACES: dict[str, dict[str, list]] = {
+    "logistic_regression": {
+        "C": [0.1, 0.3, 1.0, 3.0, 10.0],
+        "weighting": ["balanced", "none"],
+        "oversample": ["none", "mlsmote"],
+    },
+    "decision_tree": {
+        "max_depth": [None, 20, 40],
+        "min_samples_leaf": [1, 2, 5],
+        "weighting": ["rare", "none"],
+        "oversample": ["none", "mlsmote"],
+    },
+    "random_forest": {
+        "n_estimators": [40, 80],
+        "max_depth": [None, 30],
+        "min_samples_leaf": [1, 2],
+        "weighting": ["rare", "none"],
+        "oversample": ["none", "mlsmote"],
+        "reducer": ["chi2"],
+        "k": [512],
+    },
+    "hist_gradient_boosting": {
+        "max_iter": [30, 60],
+        "learning_rate": [0.1, 0.2],
+        "max_leaf_nodes": [15, 31],
+        "min_samples_leaf": [5, 20],
+        "weighting": ["balanced", "none"],
+        "oversample": ["none"],
+        "reducer": ["chi2"],
+        "k": [128, 256],
+    },
+}
+
+_PIPELINE_KEYS = ("weighting", "oversample", "reducer", "k")
+
+
+class OneVsRest(BaseEstimator):
+    """One binary classifier per label; a label constant in the training rows predicts its constant."""
+
+    def __init__(self, estimator, *, class_weight: str | None = None):
+        self.estimator = estimator
+        self.class_weight = class_weight
+
+    def fit(self, X, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> OneVsRest:
+        """Fit one clone of ``estimator`` per label column."""
+        self.estimators_: list = []
+        for label in range(Y.shape[1]):
+            y = np.asarray(Y[:, label], dtype=np.int64)
+            if y.min() == y.max():
+                self.estimators_.append(float(y[0]))
+                continue
+            model = clone(self.estimator)
+            if self.class_weight is not None:
+                model.set_params(class_weight=self.class_weight)
+            self.estimators_.append(model.fit(X, y, sample_weight=sample_weight))
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Return the (n_rows, n_labels) probability of each label."""
+        check_is_fitted(self, "estimators_")
+        columns = [
+            np.full(X.shape[0], model) if isinstance(model, float) else model.predict_proba(X)[:, 1]
+            for model in self.estimators_
+        ]
+        return np.column_stack(columns)
+
+
+def _multi_output_proba(model, X) -> np.ndarray:
+    """Return the positive-class probability of each output of a native multi-output tree model."""
+    columns = []
+    for classes, proba in zip(model.classes_, model.predict_proba(X), strict=True):
+        positive = np.flatnonzero(np.asarray(classes) == 1)
+        columns.append(proba[:, positive[0]] if len(positive) else np.zeros(X.shape[0]))
+    return np.column_stack(columns)
+
+
+def make_classifier(candidate: str, params: Mapping, *, random_state: int = 0):
+    """Return the unfitted classifier of a candidate with its own (non-pipeline) parameters."""
+    own = {key: value for key, value in params.items() if key not in _PIPELINE_KEYS}
+    weighting = params.get("weighting", "none")
+    if candidate == "logistic_regression":
+        base = LogisticRegression(solver="liblinear", max_iter=200, random_state=random_state, **own)
+        return OneVsRest(base, class_weight="balanced" if weighting == "balanced" else None)
+    if candidate == "hist_gradient_boosting":
+        base = HistGradientBoostingClassifier(early_stopping=False, random_state=random_state, **own)
+        return OneVsRest(base, class_weight="balanced" if weighting == "balanced" else None)
+    if candidate == "decision_tree":
+        return DecisionTreeClassifier(random_state=random_state, **own)
+    if candidate == "random_forest":
+        return RandomForestClassifier(max_features="sqrt", n_jobs=1, random_state=random_state, **own)
+    raise ValueError(f"unknown candidate {candidate!r}; choose one of {', '.join(CANDIDATES)}")
+
+
+class MultiLabelModel(BaseEstimator):
+    """Encoder → optional reducer → optional MLSMOTE (training rows only) → one candidate classifier.
+
+    ``n_threads`` caps the BLAS/OpenMP threads while fitting and predicting: the search runs many units side by
+    side (one per worker), and on a busy machine OpenMP's spinning threads made a small gradient-boosting fit 20
+    times slower than with one thread.
+    """
+
+    def __init__(
+        self,
+        *,
+        candidate: str = "logistic_regression",
+        params: Mapping | None = None,
+        encoder: CaseEncoder | None = None,
+        n_threads: int = 1,
+        random_state: int = 0,
+    ):
+        self.candidate = candidate
+        self.params = params
+        self.encoder = encoder
+        self.n_threads = n_threads
+        self.random_state = random_state
+
+    def fit(self, dataset: Dataset, Y: np.ndarray) -> MultiLabelModel:
+        """Fit every stage on ``dataset`` and its label matrix ``Y`` (rows in ``dataset.cases`` order)."""
+        with threadpool_limits(limits=self.n_threads):
+            return self._fit(dataset, Y)
+
+    def _fit(self, dataset: Dataset, Y: np.ndarray) -> MultiLabelModel:
+        """Fit the stages (the body of :meth:`fit`)."""
+        params = dict(self.params or {})
+        Y = np.asarray(Y, dtype=np.uint8)
+        # A shallow copy, not clone(): clone deep-copies the ontology map (19,000 terms) on every fit.
+        self.encoder_ = type(self.encoder)(**self.encoder.get_params(deep=False)) if self.encoder else CaseEncoder()
+        X = self.encoder_.fit(dataset, Y).transform(dataset)
+        self.reducer_ = make_reducer(params.get("reducer"), k=min(params.get("k", 256), X.shape[1] - 1),
+                                     random_state=self.random_state)
+        if self.reducer_ is not None:
+            X = self.reducer_.fit(X, Y).transform(X)
+        self.n_synthetic_ = 0
+        if params.get("oversample", "none") == "mlsmote":
+            X_new, Y_new = mlsmote(X, Y, random_state=self.random_state)
+            self.n_synthetic_ = X_new.shape[0]
+            X, Y = sparse.vstack([sparse.csr_matrix(X), X_new], format="csr"), np.vstack([Y, Y_new])
+        self.classifier_ = make_classifier(self.candidate, params, random_state=self.random_state)
+        weights = rare_label_weights(Y) if params.get("weighting") == "rare" else None
+        self.classifier_.fit(self._ready(X), Y, sample_weight=weights)
+        self.n_labels_ = Y.shape[1]
+        return self
+
+    def _ready(self, X):
+        """Return ``X`` as the classifier wants it: dense for gradient boosting, CSR otherwise."""
+        if self.candidate == "hist_gradient_boosting":
+            return X.toarray() if sparse.issparse(X) else np.asarray(X)
+        return sparse.csr_matrix(X) if not isinstance(X, np.ndarray) else X
+
+    def transform_inputs(self, data: Dataset | Query | Mapping | Sequence) -> object:
+        """Return the classifier-ready matrix for a dataset, a query, or a list of queries."""
+        check_is_fitted(self, "classifier_")
+        if isinstance(data, Dataset):
+            X = self.encoder_.transform(data)
+        elif isinstance(data, Query | Mapping):
+            X = self.encoder_.encode_query(data)
+        else:
+            X = sparse.vstack([self.encoder_.encode_query(query) for query in data], format="csr")
+        if self.reducer_ is not None:
+            X = self.reducer_.transform(X)
+        return self._ready(X)
+
+    def predict_proba(self, data) -> np.ndarray:
+        """Return the (n_cases, n_labels) uncalibrated probabilities for a dataset, a query or queries."""
+        X = self.transform_inputs(data)
+        with threadpool_limits(limits=self.n_threads):
+            if isinstance(self.classifier_, OneVsRest):
+                return self.classifier_.predict_proba(X)
+            return _multi_output_proba(self.classifier_, X)
