@@ -29,7 +29,7 @@ def upgrade():
         sa.Column('outputs', sa.JSON(), nullable=False),
         sa.Column('model_version', sa.String(length=64), nullable=False),
         sa.Column('kb_version', sa.String(length=80), nullable=False),
-        sa.Column('latency_ms', sa.Float(), nullable=False),
+        sa.Column('latency_ms', sa.Double(), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_predictions')),
     )
     with op.batch_alter_table('predictions', schema=None) as batch_op:
