@@ -37,12 +37,13 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount one blueprint per area of the product."""
-    from app import admin, api, auth, eda, jobs, main
+    from app import admin, api, auth, eda, jobs, main, predict
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp, url_prefix="/auth")
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(jobs.bp, url_prefix="/jobs")
+    app.register_blueprint(predict.bp)
     app.register_blueprint(eda.bp, url_prefix="/eda")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(api.health_bp)

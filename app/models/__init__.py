@@ -4,6 +4,7 @@ Flask-Migrate sees the whole schema."""
 from app.models.accounts import ROLES, LoginThrottle, User
 from app.models.audit import AuditEvent
 from app.models.jobs import Job, JobStatus
+from app.models.predictions import ApiToken, Prediction, PredictionFeedback
 from app.models.vocabulary import TermStatus, UnmappedTerm
 from app.models.warehouse import (
     Case,
@@ -18,6 +19,7 @@ from app.models.warehouse import (
 
 __all__ = [
     "ROLES",
+    "ApiToken",
     "AuditEvent",
     "Case",
     "CaseDiagnosis",
@@ -27,6 +29,8 @@ __all__ = [
     "LoginThrottle",
     "Note",
     "Patient",
+    "Prediction",
+    "PredictionFeedback",
     "SourceProfileRecord",
     "TermStatus",
     "UnmappedTerm",

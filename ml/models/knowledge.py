@@ -298,6 +298,32 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
                 table.append((self.kb.term_ids[term], flag, vector))
         return table
 
+    def evidence(
+        self, present: Sequence[str], absent: Sequence[str], disease_ids: Sequence[str]
+    ) -> dict[str, list[tuple[str, bool, float]]]:
+        """Return :meth:`explain` for several diseases at once, each finding's ratios computed once."""
+        check_is_fitted(self)
+        rows = [self.kb.disease_index[disease_id] for disease_id in disease_ids]
+        present_terms, absent_terms = self.term_indices(present), self.term_indices(absent)
+        kept_present, kept_absent = _informative(self.closure_, present_terms, absent_terms)
+        found = {disease_id: [] for disease_id in disease_ids}
+        for terms, kept, flag in ((present_terms, kept_present, True), (absent_terms, kept_absent, False)):
+            weight = 1.0 if flag else self.absent_weight
+            for term in dict.fromkeys(terms):
+                ratios = weight * self._finding_log_lr(term, flag)[rows] if term in kept else np.zeros(len(rows))
+                for disease_id, log_lr in zip(disease_ids, ratios, strict=True):
+                    found[disease_id].append((self.kb.term_ids[term], flag, float(log_lr)))
+        return {disease_id: sorted(items, key=lambda item: -item[2]) for disease_id, items in found.items()}
+
+    def term_likelihoods(self, hpo_ids: Sequence[str], disease_ids: Sequence[str]) -> np.ndarray:
+        """Return ``P(term or a descendant | disease)`` as a ``len(disease_ids) x len(hpo_ids)`` table."""
+        check_is_fitted(self)
+        rows = [self.kb.disease_index[disease_id] for disease_id in disease_ids]
+        table = np.empty((len(rows), len(hpo_ids)))
+        for column, term in enumerate(self.term_indices(hpo_ids)):
+            table[:, column] = self._likelihood(term)[rows]
+        return table
+
     def term_probability(self, disease_id: str, hpo_id: str) -> float:
         """Return the fitted probability that a patient with the disease shows the term (or a descendant)."""
         check_is_fitted(self)

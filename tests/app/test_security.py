@@ -78,7 +78,7 @@ def test_production_adds_hsts(make_app):
         assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
 
 
-# A data block (<script type="application/json">) is never executed, so the policy allows it: charts carry their data so.
+# A data block (<script type="application/json">) is never executed, so the policy allows it (charts carry data so).
 INLINE_CODE = re.compile(
     r"<script(?![^>]*\b(?:src=|type=\"application/json\"))[^>]*>|<style\b|\sstyle=|\son[a-z]+=|javascript:",
     re.IGNORECASE,
