@@ -31,6 +31,7 @@ from ml.privacy.kanon import (
     equivalence_classes,
     k_anonymity,
 )
+from ml.privacy.patterns import MAX_TEXT_CHARS, NOT_A_NAME, PLACEHOLDER_TYPES, dni_checksum_ok
 from ml.privacy.pseudonyms import (
     PSEUDONYM_HEX_CHARS,
     PSEUDONYM_PREFIX,
@@ -43,15 +44,11 @@ from ml.privacy.pseudonyms import (
 )
 from ml.privacy.records import anonymize_records
 from ml.privacy.scrub import (
-    MAX_TEXT_CHARS,
-    NOT_A_NAME,
     OWN_IDENTIFIER_TYPES,
-    PLACEHOLDER_TYPES,
     SHORT_NAME_CHARS,
     CachedScrubber,
     OwnIdentifiers,
     ScrubResult,
-    dni_checksum_ok,
     find_identifiers,
     known_name_tokens,
     own_identifier_needles,
