@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__)
 health_bp = Blueprint("health", __name__)
 
-from app.api import health, jobs, vocabulary  # noqa: E402,F401
+from app.api import health, jobs, openapi, predict, vocabulary  # noqa: E402,F401

@@ -18,6 +18,7 @@ from app.extensions import db
 from app.models import Upload
 from app.warehouse import (
     UploadRefused,
+    UploadsPending,
     create_upload,
     delete_upload,
     ingest_upload,
@@ -65,6 +66,11 @@ def load_command(files: tuple[Path, ...], source: str, profile_name: str | None,
             uploads = create_upload(incoming, source, profile_name, None, quarantine=quarantine, enqueue=not wait)
         except UploadRefused as error:
             raise click.ClickException(str(error)) from error
+        except UploadsPending as error:
+            pending = ", ".join(f"#{upload.id}" for upload in error.uploads)
+            raise click.ClickException(
+                f"{error} The files are kept as pending upload(s) {pending}: start them from their page in "
+                "admin › Uploads when Redis is back, or `flask ingest delete ID`.") from None
     failed = 0
     for upload in uploads:
         if not wait:
@@ -102,6 +108,8 @@ def _propose(path: Path, source: str, *, accept: bool) -> str:
     except IngestionError as error:
         raise click.ClickException(error.message) from error
     click.echo(json.dumps(proposal.to_dict(), indent=2, ensure_ascii=False))
+    if proposal.rows_are_patients:
+        click.echo("This file names no patient: each row will be its own anonymous patient (rows_are_patients).")
     if not accept:
         raise click.ClickException(
             "No --profile given. Above is a proposed profile for this file: check it, then run again with "

@@ -12,6 +12,7 @@ from app.extensions import queue
 # (endpoint, label, roles allowed); later blueprints add their entries here.
 NAVIGATION = [
     ("main.index", _l("Home"), ("clinician", "admin", "auditor")),
+    ("predict.predict", _l("Differential diagnosis"), ("clinician", "admin")),
     ("admin.index", _l("Administration"), ("admin",)),
     ("admin.audit_log", _l("Audit log"), ("admin", "auditor")),
     ("jobs.index", _l("Jobs"), ("admin", "auditor")),

@@ -1,7 +1,7 @@
 """training runs and the model registry
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01 17:30:00.000000
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0004'  # 0005 (hardening) lands from another branch; the integrator rechains it.
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

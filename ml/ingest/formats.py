@@ -87,10 +87,13 @@ def sniff_format(filename: str, head_bytes: bytes) -> str:
     """Return "csv", "json", "jsonl", "xlsx", "text" or "zip" (of notes) from a file's magic bytes and extension."""
     extension = Path(filename).suffix.lower()
     if head_bytes.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a zip, or an empty one
-        if b"[Content_Types].xml" in head_bytes or extension in XLSX_EXTENSIONS:
+        if extension in XLSX_EXTENSIONS or (b"[Content_Types].xml" in head_bytes and not extension):
             return "xlsx"
         if extension in ZIP_EXTENSIONS:
             return "zip"  # a batch of clinic notes (ml.ingest.notes_archive)
+        if b"[Content_Types].xml" in head_bytes:  # a name that says otherwise is a mistake worth naming
+            raise IngestionError(f"{filename} is an Excel workbook, not a {extension} file; "
+                                 "rename it to .xlsx and upload it again.")
         raise IngestionError(f"{filename} is a zip archive, not an Excel workbook nor a .zip of notes.")
     if extension in XLSX_EXTENSIONS:
         raise IngestionError(f"{filename} is not a valid .xlsx workbook (it may be corrupt or truncated).")

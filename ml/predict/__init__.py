@@ -1,0 +1,33 @@
+"""The pure predictor behind the clinician page and API: a query, a pluggable ranker, next questions.
+
+``Query`` is what the clinician entered, already resolved to HPO ids; a *ranker* is any object with
+``model_version`` and ``rank(query) -> Ranking`` (``KnowledgeRanker`` by default, the champion fusion when one
+is registered); ``next_questions`` picks the findings with the largest expected information gain.
+"""
+
+from ml.predict.query import (
+    FEVER,
+    HYPOTHERMIA,
+    TEMPERATURE_RANGE_C,
+    KnowledgeRanker,
+    Query,
+    Ranking,
+    temperature_findings,
+    to_celsius,
+)
+from ml.predict.questions import annotation_table, candidate_findings, expected_information_gain, next_questions
+
+__all__ = [
+    "FEVER",
+    "HYPOTHERMIA",
+    "TEMPERATURE_RANGE_C",
+    "KnowledgeRanker",
+    "Query",
+    "Ranking",
+    "annotation_table",
+    "candidate_findings",
+    "expected_information_gain",
+    "next_questions",
+    "temperature_findings",
+    "to_celsius",
+]

@@ -1,0 +1,108 @@
+"""The next questions: findings whose answer would change the differential most.
+
+For mutually exclusive diseases ``D`` with posterior ``p`` and a yes/no finding ``F`` with
+``q_d = P(F present | d)``, the expected information gain is the mutual information
+``I(D; F) = h(sum_d p_d q_d) - sum_d p_d h(q_d)`` with ``h`` the binary entropy in bits: the expected drop
+of the differential's entropy once the answer is known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+LIKELIHOOD_CLIP = (0.02, 0.98)  # no finding is certain for a disease: the same floor of doubt as the ranking
+
+
+def _binary_entropy(q: np.ndarray) -> np.ndarray:
+    """Return the entropy in bits of Bernoulli(q), elementwise (0 at q = 0 or 1)."""
+    q = np.clip(np.asarray(q, dtype=np.float64), 0.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = -(q * np.log2(q)) - ((1 - q) * np.log2(1 - q))
+    return np.nan_to_num(terms, nan=0.0)
+
+
+def expected_information_gain(posterior: np.ndarray, likelihood: np.ndarray) -> np.ndarray:
+    """Return the expected information gain (bits) of each candidate finding.
+
+    ``posterior`` has one probability per disease (renormalised to sum to 1); ``likelihood`` is
+    ``n_diseases x n_findings``, ``P(finding present | disease)``.
+    """
+    p = np.asarray(posterior, dtype=np.float64)
+    if p.ndim != 1 or p.sum() <= 0:
+        raise ValueError("posterior must be a non-empty vector with positive mass")
+    p = p / p.sum()
+    q = np.asarray(likelihood, dtype=np.float64).reshape(len(p), -1)
+    answer_yes = p @ q
+    return np.maximum(_binary_entropy(answer_yes) - p @ _binary_entropy(q), 0.0)
+
+
+def next_questions(
+    posterior: np.ndarray,
+    candidates: Sequence[str],
+    likelihood: Callable[[Sequence[str]], np.ndarray],
+    *,
+    n: int = 5,
+    shortlist: np.ndarray | None = None,
+    shortlist_size: int = 8,
+) -> list[tuple[str, float]]:
+    """Return the ``n`` candidates with the largest expected information gain, largest first.
+
+    ``likelihood(ids)`` returns the ``n_diseases x len(ids)`` table of the diseases behind ``posterior``; when
+    the caller has a cheap approximation of that table (``shortlist``, the same shape for all candidates), the
+    exact table is only asked for the ``shortlist_size`` best candidates by the approximation.
+    """
+    candidates = list(candidates)
+    if not candidates or n <= 0:
+        return []
+    if shortlist is not None and len(candidates) > shortlist_size:
+        rough = expected_information_gain(posterior, np.clip(shortlist, *LIKELIHOOD_CLIP))
+        keep = np.argsort(-rough, kind="stable")[:shortlist_size]
+        candidates = [candidates[index] for index in keep]
+    gains = expected_information_gain(posterior, np.clip(likelihood(candidates), *LIKELIHOOD_CLIP))
+    order = sorted(range(len(candidates)), key=lambda index: (-gains[index], candidates[index]))
+    return [(candidates[index], float(gains[index])) for index in order[:n] if gains[index] > 0]
+
+
+def candidate_findings(kb, disease_ids: Sequence[str], known: Sequence[str], *, limit: int = 200) -> list[str]:
+    """Return the terms annotated to ``disease_ids`` that the known findings do not already answer.
+
+    A term is answered when it is a known term, one of its ancestors (implied present by a known present term),
+    or one of its descendants; the most frequently annotated terms come first, at most ``limit``.
+    """
+    annotations, closure = kb.annotations, kb.ancestor_closure
+    rows = [kb.disease_index[disease_id] for disease_id in disease_ids]
+    if not rows:
+        return []
+    spans = [np.arange(annotations.indptr[row], annotations.indptr[row + 1]) for row in rows]
+    entries = np.concatenate(spans)
+    weight = np.bincount(annotations.indices[entries], weights=annotations.data[entries], minlength=kb.n_terms)
+    terms = np.flatnonzero(weight)
+    known_rows = np.array([kb.term_index[term] for term in known if term in kb.term_index], dtype=np.int64)
+    if len(known_rows) and len(terms):
+        ancestors_of_known = np.concatenate(
+            [closure.indices[closure.indptr[row] : closure.indptr[row + 1]] for row in known_rows]
+        )
+        terms = terms[~np.isin(terms, ancestors_of_known)]
+        sub = closure[terms]  # each candidate's ancestors (itself included): a known one makes it a descendant
+        hits = np.add.reduceat(np.isin(sub.indices, known_rows).astype(np.int64), sub.indptr[:-1])
+        terms = terms[hits == 0]
+    order = np.lexsort((terms, -weight[terms]))[:limit]
+    return [kb.term_ids[term] for term in terms[order]]
+
+
+def annotation_table(kb, disease_ids: Sequence[str], term_ids: Sequence[str]) -> np.ndarray:
+    """Return the annotated frequency of each term (0 when not annotated) for each disease, a rough likelihood."""
+    annotations = kb.annotations
+    position = {kb.term_index[term]: column for column, term in enumerate(term_ids)}
+    table = np.zeros((len(disease_ids), len(term_ids)))
+    for row, disease_id in enumerate(disease_ids):
+        index = kb.disease_index[disease_id]
+        start, end = annotations.indptr[index], annotations.indptr[index + 1]
+        for term, frequency in zip(annotations.indices[start:end].tolist(), annotations.data[start:end].tolist(),
+                                   strict=True):
+            column = position.get(term)
+            if column is not None:
+                table[row, column] = frequency
+    return table
