@@ -21,7 +21,9 @@ $(STAMP): pyproject.toml
 run: install
 	$(PY) scripts/devserver.py
 
+# Installs Chromium and starts PostgreSQL/Redis first when they are missing (or says in one line what to install).
 test: install
+	scripts/ensure_test_services.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -17,6 +17,7 @@ def create_app(config: Config | None = None) -> Flask:
     register_error_handlers(app)
     register_commands(app)
     register_template_context(app)
+    register_security_headers(app)
     return app
 
 
@@ -42,8 +43,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp, url_prefix="/auth")
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(jobs.bp, url_prefix="/jobs")
-    app.register_blueprint(eda.bp, url_prefix="/eda")
     app.register_blueprint(predict.bp)
+    app.register_blueprint(eda.bp, url_prefix="/eda")
     app.register_blueprint(training.bp, url_prefix="/training")
     app.register_blueprint(monitoring.bp, url_prefix="/monitoring")
     app.register_blueprint(api.bp, url_prefix="/api/v1")
@@ -67,5 +68,12 @@ def register_commands(app: Flask) -> None:
 def register_template_context(app: Flask) -> None:
     """Expose the navigation and service status to every template."""
     from app.main.context import init_app
+
+    init_app(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    """Send the Content-Security-Policy, nosniff, Referrer-Policy (and HSTS in production) on every response."""
+    from app.security import init_app
 
     init_app(app)

@@ -7,7 +7,6 @@ zone uses (a local folder, or S3/MinIO), so a worker on any host writes where th
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import tempfile
@@ -18,6 +17,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent
 from app.warehouse.raw_zone import storage
+from ml import safe_csv
 
 EXPORT_BATCH_SIZE = 500
 EXPORT_FIELDS = ("id", "created_at", "actor", "action", "target", "details", "ip_address")
@@ -32,7 +32,7 @@ def export_audit_log(progress, *, action: str | None = None) -> dict:
     written, last_id = 0, 0
     with tempfile.TemporaryFile() as spool:
         text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
-        writer = csv.writer(text)
+        writer = safe_csv.writer(text)  # targets of failed logins are whatever the visitor typed
         writer.writerow(EXPORT_FIELDS)
         # Keyset pages, not one cursor: progress() commits between pages.
         while batch := db.session.scalars(query.where(AuditEvent.id > last_id).limit(EXPORT_BATCH_SIZE)).all():

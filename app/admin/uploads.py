@@ -15,15 +15,18 @@ from app.admin.upload_forms import DeleteForm, ProfileForm, ProposeProfileForm, 
 from app.auth.session import role_required
 from app.downloads import send_download
 from app.extensions import db
-from app.models import SourceProfileRecord, Upload
+from app.jobs.service import JobsUnavailable
+from app.models import SourceProfileRecord, Upload, UploadStatus
 from app.pagination import paginate
 from app.warehouse.profiles import ProfileError, list_profiles, profile_names, save_profile
 from app.warehouse.service import (
     UploadRefused,
+    UploadsPending,
     create_upload,
     delete_upload,
     propose_profile_for,
     raw_file,
+    start_ingest,
     upload_report,
     validation_report,
 )
@@ -48,6 +51,10 @@ def create_uploads():
     except UploadRefused as error:
         flash(str(error), "error")
         return _render_uploads(form), 400
+    except UploadsPending:  # the files are kept as pending uploads: Start on their page once Redis is back
+        flash(_("The files were received but background jobs are unavailable right now: start each pending "
+                "upload from its page later, or delete it."), "error")
+        return _render_uploads(_upload_form()), 503
     flash(_("%(n)s file(s) received; ingestion has started.", n=len(created)), "info")
     target = url_for("admin.upload_detail", upload_id=created[0].id) if len(created) == 1 else url_for(
         "admin.uploads")
@@ -59,7 +66,33 @@ def create_uploads():
 def upload_detail(upload_id: int):
     upload = db.get_or_404(Upload, upload_id)
     return render_template("admin/upload_detail.html", upload=upload, report=upload_report(upload),
-                           delete_form=DeleteForm())
+                           delete_form=DeleteForm(), start_form=DeleteForm(), can_start=_can_start(upload))
+
+
+@bp.post("/uploads/<int:upload_id>/start")
+@role_required("admin")
+def upload_start(upload_id: int):
+    """Launch the ingest job of a pending upload (one received while background jobs were unavailable)."""
+    upload = db.get_or_404(Upload, upload_id)
+    if not DeleteForm().validate_on_submit():
+        abort(400)
+    if not _can_start(upload):
+        flash(_("Only pending uploads can be started; retry a failed one from its job."), "error")
+        return redirect(url_for("admin.upload_detail", upload_id=upload_id))
+    try:
+        job = start_ingest(upload, user=current_user)
+    except UploadRefused as error:
+        flash(str(error), "error")
+        return redirect(url_for("admin.upload_detail", upload_id=upload_id))
+    except JobsUnavailable:
+        abort(503, _("Background jobs are unavailable right now."))
+    flash(_("Ingestion of upload %(id)s has started.", id=upload_id), "info")
+    return redirect(url_for("jobs.detail", job_id=job.id))
+
+
+def _can_start(upload: Upload) -> bool:
+    """Return whether the upload waits for an ingest job nobody launched (it never had one)."""
+    return upload.status == UploadStatus.PENDING
 
 
 @bp.get("/uploads/<int:upload_id>/validation.csv")
@@ -145,7 +178,8 @@ def profile_propose():
     edit_form = ProfileForm(formdata=None)
     edit_form.profile_json.data = json.dumps(proposal.to_dict(), indent=2, ensure_ascii=False)
     return render_template("admin/profile_edit.html", name=proposal.name, form=edit_form, record=None,
-                           confidence=getattr(proposal, "confidence", {}))
+                           confidence=getattr(proposal, "confidence", {}),
+                           rows_are_patients=proposal.rows_are_patients)
 
 
 def _propose(sample, *, name: str):

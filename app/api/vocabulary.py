@@ -35,7 +35,17 @@ def _complete(kind: str) -> list[dict]:
     lang = request.args.get("lang") or str(get_locale())
     if lang not in LANGUAGES:
         abort(400, _("lang must be one of: %(langs)s.", langs=", ".join(LANGUAGES)))
-    limit = request.args.get("limit", DEFAULT_LIMIT, type=int)
-    if not 1 <= limit <= MAX_LIMIT:
+    limit = _limit(request.args.get("limit"))
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         abort(400, _("limit must be a number from 1 to %(n)s.", n=MAX_LIMIT))
     return current_vocabulary().autocomplete(query, lang=lang, limit=limit, kind=kind)
+
+
+def _limit(raw: str | None) -> int | None:
+    """Return the ``limit`` parameter as a number (the default when absent), or None when it is not one."""
+    if raw is None:
+        return DEFAULT_LIMIT
+    try:
+        return int(raw)
+    except ValueError:
+        return None

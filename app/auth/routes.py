@@ -1,7 +1,5 @@
 """Login and logout pages, and the account page with its API tokens."""
 
-from urllib.parse import urlsplit
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -10,6 +8,7 @@ from app.auth import bp
 from app.auth.forms import LoginForm, TokenForm
 from app.auth.service import authenticate, log_out
 from app.auth.tokens import TokenError, active_tokens, create_token, revoke_token
+from app.security import safe_redirect_path
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -41,10 +40,8 @@ def logout():
 
 
 def _safe_next(target: str | None) -> str:
-    """Follow ``next`` only to a path on this site."""
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("main.index")
+    """Follow ``next`` only to a safe path on this site."""
+    return safe_redirect_path(target) or url_for("main.index")
 
 
 @bp.get("/account")

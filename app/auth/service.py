@@ -8,11 +8,14 @@ from __future__ import annotations
 import secrets
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import audit
 from app.extensions import db
-from app.models import ROLES, User
+from app.models import ROLES, LoginThrottle, User
+from app.models.accounts import check_password_of_nobody
 from app.time import utcnow
 
 
@@ -21,37 +24,55 @@ class AccountError(ValueError):
 
 
 def authenticate(email: str, password: str) -> tuple[User | None, str]:
-    """Check credentials; return the user and "" on success, or None and the reason ("invalid" | "locked")."""
-    email = email.strip().lower()
-    user = db.session.scalar(select(User).where(User.email == email))
-    if user is None or user.is_locked():
-        reason = "invalid" if user is None else "locked"
-    elif not user.check_password(password) or not user.active:
-        _register_failure(user)
-        reason = "locked" if user.is_locked() else "invalid"
+    """Check credentials, audited; return the user and "" on success, or None and the reason ("invalid" | "locked").
+
+    Known and unknown e-mails take the same path: a password hash is verified for both (against a throw-away
+    hash when there is no account) and failures are counted per e-mail, so neither the time taken nor a lockout
+    tells whether an account exists.
+    """
+    email = email.strip().lower()[:254]
+    throttle = db.session.get(LoginThrottle, email)
+    if throttle is not None and throttle.is_locked():
+        reason = "locked"
     else:
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = utcnow()
-        audit.record("auth.login", target=user.email, user=user)
-        db.session.commit()
-        return user, ""
+        user = db.session.scalar(select(User).where(User.email == email))
+        valid = user.check_password(password) if user is not None else check_password_of_nobody(password)
+        if valid and user.active:
+            if throttle is not None:
+                db.session.delete(throttle)
+            user.last_login_at = utcnow()
+            audit.record("auth.login", target=user.email, user=user)
+            db.session.commit()
+            return user, ""
+        reason = "locked" if _register_failure(email) else "invalid"
+    # The target is whatever the visitor typed: stored as given, neutralised by the CSV writer on export.
     audit.record("auth.login_failed", target=email, reason=reason)
     db.session.commit()
     return None, reason
 
 
+def _register_failure(email: str) -> bool:
+    """Count a failed login for ``email`` (atomically: attempts may run in parallel); return whether it locks."""
+    now, config = utcnow(), current_app.config
+    # Counts older than the lockout are forgotten: the table holds only e-mails tried recently.
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.last_failure_at < now - config["LOGIN_LOCKOUT"]),
+                       execution_options={"synchronize_session": False})  # rows are read again below
+    insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    table = LoginThrottle.__table__
+    db.session.execute(insert(table).values(email=email, failures=1, last_failure_at=now).on_conflict_do_update(
+        index_elements=[table.c.email], set_={"failures": table.c.failures + 1, "last_failure_at": now}))
+    throttle = db.session.get(LoginThrottle, email, populate_existing=True)
+    locked = throttle.failures >= config["LOGIN_MAX_FAILURES"]
+    if locked:
+        throttle.failures, throttle.locked_until = 0, now + config["LOGIN_LOCKOUT"]
+    return locked
+
+
 def log_out(user: User) -> None:
-    """Record that ``user`` logged out (the route ends the session)."""
+    """End every session and remember-me cookie of ``user`` issued so far, audited (the route clears this one)."""
+    user.session_version += 1
     audit.record("auth.logout", target=user.email, user=user)
     db.session.commit()
-
-
-def _register_failure(user: User) -> None:
-    user.failed_logins += 1
-    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-        user.locked_until = utcnow() + current_app.config["LOGIN_LOCKOUT"]
-        user.failed_logins = 0
 
 
 def create_user(*, email: str, role: str, password: str | None = None, by: User | None = None,

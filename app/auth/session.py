@@ -1,4 +1,4 @@
-"""Flask-Login wiring and the ``role_required`` decorator."""
+"""Flask-Login wiring (sessions revoked at logout) and the ``role_required`` decorator."""
 
 from __future__ import annotations
 
@@ -23,9 +23,14 @@ def init_login(app) -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str):
+    """Return the user a session names (``"<id>:<session version>"``), or None once that version is revoked."""
     from app.models import User
 
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    user_key, _, version = user_id.partition(":")
+    if not (user_key.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_key))
+    return user if user is not None and user.session_version == int(version) else None
 
 
 def load_user_from_token(req):

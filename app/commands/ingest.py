@@ -1,4 +1,8 @@
-"""``flask ingest FILE... --source NAME [--profile NAME] [--quarantine] [--wait]`` and ``flask ingest delete ID``."""
+"""``flask ingest FILE... --source NAME [--profile NAME] [--quarantine] [--wait]`` and ``flask ingest delete ID``.
+
+A FILE may be a folder of clinic notes: its text notes (sub-folders included) become one ``notes.zip`` upload,
+as do two or more notes named one by one.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from app.extensions import db
 from app.models import Upload
 from app.warehouse import (
     UploadRefused,
+    UploadsPending,
     create_upload,
     delete_upload,
     ingest_upload,
@@ -21,7 +26,7 @@ from app.warehouse import (
     save_profile,
     upload_report,
 )
-from ml.ingest import IngestionError
+from ml.ingest import IngestionError, is_note_name
 
 
 class _DefaultLoadGroup(AppGroup):
@@ -42,7 +47,7 @@ def _profile_name(source: str) -> str:
 
 
 @ingest_cli.command("load")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--source", required=True, help="Where the data comes from (a hospital, a registry...).")
 @click.option("--profile", "profile_name", help="Source profile to read the files with.")
 @click.option("--quarantine", is_flag=True, help="Skip invalid rows (listed in the report) instead of failing.")
@@ -50,7 +55,9 @@ def _profile_name(source: str) -> str:
 @click.option("--accept-proposal", is_flag=True, help="Without --profile: save the proposed profile and use it.")
 def load_command(files: tuple[Path, ...], source: str, profile_name: str | None, quarantine: bool, wait: bool,
                  accept_proposal: bool) -> None:
-    """Store FILES in the raw zone and ingest them (a background job, or here with --wait)."""
+    """Store FILES in the raw zone and ingest them (a background job, or here with --wait); a folder of notes, or
+    several notes, is one upload."""
+    files = tuple(expand_folders(files))
     if not profile_name:
         profile_name = _propose(files[0], source, accept=accept_proposal)
     with contextlib.ExitStack() as stack:
@@ -59,6 +66,11 @@ def load_command(files: tuple[Path, ...], source: str, profile_name: str | None,
             uploads = create_upload(incoming, source, profile_name, None, quarantine=quarantine, enqueue=not wait)
         except UploadRefused as error:
             raise click.ClickException(str(error)) from error
+        except UploadsPending as error:
+            pending = ", ".join(f"#{upload.id}" for upload in error.uploads)
+            raise click.ClickException(
+                f"{error} The files are kept as pending upload(s) {pending}: start them from their page in "
+                "admin › Uploads when Redis is back, or `flask ingest delete ID`.") from None
     failed = 0
     for upload in uploads:
         if not wait:
@@ -74,6 +86,21 @@ def load_command(files: tuple[Path, ...], source: str, profile_name: str | None,
         raise click.ClickException(f"{failed} of {len(uploads)} uploads failed; nothing of them was loaded.")
 
 
+def expand_folders(paths: tuple[Path, ...]) -> list[Path]:
+    """Replace each folder by the text notes it holds (hidden files left out); refuse a folder without notes."""
+    expanded = []
+    for path in paths:
+        if not path.is_dir():
+            expanded.append(path)
+            continue
+        notes = sorted(p for p in path.rglob("*") if p.is_file() and is_note_name(p.name)
+                       and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        if not notes:
+            raise click.ClickException(f"{path} holds no text notes (.txt, .text, .note, .md).")
+        expanded.extend(notes)
+    return expanded
+
+
 def _propose(path: Path, source: str, *, accept: bool) -> str:
     """Print a proposed profile for a new source; save it with ``accept``, else stop."""
     try:
@@ -81,6 +108,8 @@ def _propose(path: Path, source: str, *, accept: bool) -> str:
     except IngestionError as error:
         raise click.ClickException(error.message) from error
     click.echo(json.dumps(proposal.to_dict(), indent=2, ensure_ascii=False))
+    if proposal.rows_are_patients:
+        click.echo("This file names no patient: each row will be its own anonymous patient (rows_are_patients).")
     if not accept:
         raise click.ClickException(
             "No --profile given. Above is a proposed profile for this file: check it, then run again with "

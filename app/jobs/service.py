@@ -18,6 +18,7 @@ from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job as RQJob
 from rq.job import JobStatus as RQStatus
+from rq.registry import StartedJobRegistry
 from rq.utils import import_attribute
 
 from app import audit
@@ -73,6 +74,7 @@ def cancel(job: Job, *, user=None) -> Job:
     job.status = JobStatus.CANCELED
     job.finished_at = utcnow()
     job.stage = "Cancelled"
+    _ended_without_its_task(job, "The job was cancelled; nothing was loaded.")
     audit.record("job.cancel", target=f"job:{job.id}", user=user, kind=job.kind)
     db.session.commit()
     return job
@@ -97,10 +99,16 @@ def retry(job: Job, *, user=None) -> Job:
 
 
 def sync_with_rq(job: Job) -> Job:
-    """Mark the row failed when RQ knows the job died without the worker reporting it."""
+    """Mark the row (and what it worked on) failed when RQ knows the job died without the worker reporting it.
+
+    A work horse killed with its worker (``kill -9``, a crashed host) stops heartbeating; RQ's
+    ``StartedJobRegistry.cleanup`` moves such an abandoned job to failed once its heartbeat expires (90 s with RQ's
+    defaults). Workers run that cleanup only every few minutes, so the sync runs it first.
+    """
     if not job.is_active or queue.inline or not queue.available():
         return job
     try:
+        StartedJobRegistry(queue.queue_name, connection=queue.redis).cleanup()
         rq_job = RQJob.fetch(job.rq_id, connection=queue.redis)
         status = rq_job.get_status(refresh=True)
     except NoSuchJobError:
@@ -110,11 +118,21 @@ def sync_with_rq(job: Job) -> Job:
     if status in (RQStatus.FAILED, RQStatus.STOPPED) and job.status == JobStatus.RUNNING:
         db.session.refresh(job)
         if job.is_active:
+            result = rq_job.latest_result()
             job.status = JobStatus.FAILED
-            job.error = job.error or _last_line(rq_job.latest_result().exc_string if rq_job.latest_result() else "")
+            job.error = job.error or _last_line(result.exc_string if result else "")
             job.finished_at = utcnow()
+            _ended_without_its_task(job, job.error)
             db.session.commit()
     return job
+
+
+def _ended_without_its_task(job: Job, message: str) -> None:
+    """Let what the job worked on know it ended without its task finishing (an ingest job's upload fails)."""
+    if job.kind == "ingest":
+        from app.warehouse.service import abandon_upload  # app → app: the jobs package stays free of warehouse
+
+        abandon_upload(job.args.get("upload_id"), job_id=job.id, message=message)
 
 
 def _last_line(text: str) -> str:

@@ -1,7 +1,7 @@
 """SQLAlchemy models. Each subsystem keeps its tables in a module of its own; import them all here so
 Flask-Migrate sees the whole schema."""
 
-from app.models.accounts import ROLES, User
+from app.models.accounts import ROLES, LoginThrottle, User
 from app.models.audit import AuditEvent
 from app.models.jobs import Job, JobStatus
 from app.models.monitoring import MonitoringAlert, MonitoringRun, MonitoringSettings
@@ -35,12 +35,16 @@ __all__ = [
     "CaseSymptom",
     "Job",
     "JobStatus",
+    "LoginThrottle",
+    "ModelVersion",
     "Note",
     "Patient",
     "Prediction",
     "PredictionFeedback",
+    "RunStatus",
     "SourceProfileRecord",
     "TermStatus",
+    "TrainingRun",
     "UnmappedTerm",
     "Upload",
     "UploadStatus",

@@ -1,7 +1,9 @@
-"""Accounts: users with one role each, Argon2id password hashes and login throttling state."""
+"""Accounts: users with one role each, Argon2id password hashes, session versions and login throttling state."""
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 from datetime import UTC, datetime
 from functools import cache
 
@@ -24,6 +26,19 @@ def password_hasher(profile: str) -> PasswordHasher:
     return PasswordHasher.from_parameters(getattr(profiles, profile))
 
 
+@cache
+def _dummy_hash(profile: str) -> str:
+    return password_hasher(profile).hash(secrets.token_urlsafe(16))
+
+
+def check_password_of_nobody(password: str) -> bool:
+    """Verify ``password`` against a throw-away hash, so an unknown e-mail costs the time of a known one; False."""
+    profile = current_app.config["PASSWORD_HASH_PROFILE"]
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        password_hasher(profile).verify(_dummy_hash(profile), password)
+    return False
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -34,8 +49,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    # Every session cookie carries it (see get_id); logging out bumps it, so no earlier cookie is accepted again.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def set_password(self, password: str) -> None:
         """Store an Argon2id hash of ``password``."""
@@ -57,14 +72,29 @@ class User(UserMixin, db.Model):
         """Return whether the user holds one of ``roles``."""
         return self.role in roles
 
+    def get_id(self) -> str:
+        """Return what the session keeps: the id and the session version (``"12:3"``)."""
+        return f"{self.id}:{self.session_version}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class LoginThrottle(db.Model):
+    """Failed logins per e-mail, whether or not an account has it (the answer must not tell which)."""
+
+    __tablename__ = "login_throttles"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
     def is_locked(self, now: datetime | None = None) -> bool:
-        """Return whether repeated failed logins currently lock the account."""
+        """Return whether repeated failed logins currently lock this e-mail."""
         if self.locked_until is None:
             return False
         locked_until = self.locked_until
         if locked_until.tzinfo is None:  # SQLite drops the zone; values are always stored in UTC.
             locked_until = locked_until.replace(tzinfo=UTC)
         return (now or utcnow()) < locked_until
-
-    def __repr__(self) -> str:
-        return f"<User {self.email} {self.role}>"

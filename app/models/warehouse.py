@@ -159,4 +159,10 @@ class Note(db.Model):
 # Training reads the cases of one disease (and of one upload, and the symptoms of each case: indexed above).
 Index("ix_case_diagnoses_disease_id_case_id", CaseDiagnosis.disease_id, CaseDiagnosis.case_id)
 
+# The same file (content hash) is never accepted twice while an upload of it blocks (see UploadStatus.BLOCKING):
+# the database refuses the second of two simultaneous uploads that both passed _refuse_duplicates.
+_BLOCKING = Upload.status.in_(UploadStatus.BLOCKING)
+Index("uq_uploads_file_sha256_blocking", Upload.file_sha256, unique=True, postgresql_where=_BLOCKING,
+      sqlite_where=_BLOCKING)
+
 WAREHOUSE_TABLES = (Note, CaseDiagnosis, CaseSymptom, Case)

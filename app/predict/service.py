@@ -24,6 +24,7 @@ from app.models import Prediction, PredictionFeedback
 from app.predict.forms import PredictForm
 from app.vocabulary.service import current_vocabulary
 from ml.models import KnowledgeModel
+from ml.notes import reader_for
 from ml.predict import (
     KnowledgeRanker,
     Query,
@@ -201,8 +202,19 @@ def _understand(form: PredictForm, vocabulary, lang: str):
             for hpo in ids:
                 findings.append(Finding(shown, hpo, vocabulary.symptom_name(hpo, lang=lang), flag, "temperature"))
     if form.note.strip():
-        warnings.append({"code": "note_not_read", "message": _(
-            "Reading findings from notes is not available yet: the note was not used. Enter its findings above.")})
+        uncertain = []
+        for found in reader_for(vocabulary.kb).read(form.note, lang):
+            if found.hpo_id not in vocabulary.kb.term_index:
+                continue
+            name = vocabulary.symptom_name(found.hpo_id, lang=lang)
+            if found.certain:
+                findings.append(Finding(found.text, found.hpo_id, name, found.present, "note"))
+            elif name not in uncertain:
+                uncertain.append(name)
+        if uncertain:
+            warnings.append({"code": "note_uncertain", "message": _(
+                "The note mentions these findings with doubt; they were not used: %(names)s.",
+                names="; ".join(uncertain))})
     return findings, unrecognised, warnings
 
 

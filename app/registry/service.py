@@ -158,3 +158,15 @@ def serving_status() -> dict:
     elif refusals:
         status["model_error"] = refusals[-1]
     return status
+
+
+def warm_up(app) -> None:
+    """Load the champion once at start-up (a web process), so the first prediction does not pay for it."""
+    with app.app_context():
+        try:
+            current_predictor()
+        except Exception:  # noqa: BLE001 - no database yet (before migrations): the first request retries.
+            db.session.rollback()
+            app.logger.warning("Could not load the champion model at start; the first request will retry.")
+        finally:
+            db.session.remove()

@@ -2,14 +2,14 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectMultipleField, StringField
+from wtforms import IntegerField, SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from ml.models.supervised import CANDIDATES
 
 
 class TrainForm(FlaskForm):
-    candidates = SelectMultipleField(_l("Candidates"), choices=[(name, name) for name in CANDIDATES],
+    candidates = SelectMultipleField(_l("Candidates"), choices=[SelectChoice(name, name) for name in CANDIDATES],
                                      default=["logistic_regression"], validators=[InputRequired()])
     n_draws = IntegerField(_l("Parameter draws per candidate"), default=2, validators=[NumberRange(1, 50)])
     reason = StringField(_l("Reason"), validators=[Length(max=200)])

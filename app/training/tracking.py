@@ -19,13 +19,21 @@ def _flat(prefix: str, values: dict) -> dict[str, float]:
             if isinstance(value, int | float) and not isinstance(value, bool)}
 
 
+def artifact_location(uri: str) -> str | None:
+    """Return where a local SQLite store keeps artifacts (``mlartifacts/`` beside the file), not ``./mlruns``."""
+    if uri.startswith("sqlite:///"):
+        return (Path(uri.removeprefix("sqlite:///")).resolve().parent / "mlartifacts").as_uri()
+    return None
+
+
 def log_run(uri: str, run, outcome, artifact: bytes) -> str:
     """Log ``run`` (a finished TrainingRun) and its outcome to the MLflow store at ``uri``; return the MLflow id."""
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=uri)
     experiment = client.get_experiment_by_name(EXPERIMENT)
-    experiment_id = experiment.experiment_id if experiment else client.create_experiment(EXPERIMENT)
+    experiment_id = experiment.experiment_id if experiment else client.create_experiment(
+        EXPERIMENT, artifact_location=artifact_location(uri))
     tags = {"dxflow.training_run": str(run.id), "dxflow.snapshot_id": run.snapshot_id or "",
             "dxflow.code_version": run.code_version, "dxflow.model_version": str(run.metrics["model_version"])}
     tracked = client.create_run(experiment_id, run_name=f"training-run-{run.id}", tags=tags)

@@ -8,6 +8,7 @@ from app.warehouse.profiles import ProfileError, get_profile, list_profiles, pro
 from app.warehouse.service import (
     IncomingFile,
     UploadRefused,
+    UploadsPending,
     create_upload,
     delete_upload,
     ingest_upload,
@@ -21,6 +22,7 @@ __all__ = [
     "IncomingFile",
     "ProfileError",
     "UploadRefused",
+    "UploadsPending",
     "create_upload",
     "delete_upload",
     "get_profile",

@@ -46,12 +46,13 @@ def report_key(upload_id: int) -> str:
 
 
 def put_raw(spool, sha256: str, original_name: str) -> str:
-    """Store an upload's bytes (once per content) and its original name; return the storage key."""
+    """Store an upload's bytes and original name, both once per content (the first name stays); return the key."""
     backend = storage()
     key = upload_key(sha256, original_name)
     if not backend.exists(key):
         backend.put(key, spool)
-    backend.put(name_key(key), json.dumps({"filename": original_name}).encode("utf-8"))
+    if not backend.exists(name_key(key)):  # an earlier upload of these bytes keeps the name it arrived with
+        backend.put(name_key(key), json.dumps({"filename": original_name}).encode("utf-8"))
     return key
 
 

@@ -4,7 +4,10 @@ The functions web routes and commands call (each one is what a thin route needs)
 
 * :func:`create_upload` ``(files, source, profile_name, user, *, quarantine=False) -> [Upload]``: check names,
   sizes and duplicates for the whole batch (all or nothing), keep each file as received in the raw zone, create
-  its ``Upload`` row and launch an ``ingest`` job for it. Raises :class:`UploadRefused` (message for the admin).
+  its ``Upload`` row and launch an ``ingest`` job for it. Two or more text notes in a batch are packed into one
+  ``notes.zip`` first (:func:`bundle_notes`): one upload, one job, one report, one row per note; a ``.zip`` of
+  notes is uploaded as it is. Raises :class:`UploadRefused` (message for the admin), or :class:`UploadsPending`
+  when Redis is down (the uploads stay ``pending``: :func:`start_ingest` them later).
 * :func:`ingest_upload` ``(upload_id, progress) -> dict``: the job body. Loads the whole upload in one
   transaction — or nothing: a bad file, or any invalid row without quarantine, leaves the upload ``failed``
   with a clear message and an empty warehouse. With quarantine the invalid rows are skipped and listed.
@@ -22,7 +25,9 @@ notes files (named after patients) get a display name, and errors name that disp
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -31,6 +36,7 @@ from typing import BinaryIO
 
 from flask import current_app
 from sqlalchemy import delete, exists, func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from app import audit
 from app.extensions import db
@@ -52,6 +58,8 @@ from ml.ingest import (
     WrangleSettings,
     error_summary,
     errors_to_csv,
+    is_note_name,
+    pack_notes,
     plan_k_anonymity,
     propose_profile,
     read_sample,
@@ -71,6 +79,14 @@ NAME_DERIVED_COLUMNS = frozenset({"note_id", "source_ref"})
 
 class UploadRefused(ValueError):
     """The files cannot be accepted (unsafe name, too large, already uploaded, unknown profile...)."""
+
+
+class UploadsPending(RuntimeError):
+    """The files were kept, but no ingest job could be queued (Redis down): ``uploads`` wait as ``pending``."""
+
+    def __init__(self, message: str, uploads: list[Upload]) -> None:
+        super().__init__(message)
+        self.uploads = uploads
 
 
 @dataclass
@@ -130,18 +146,50 @@ def create_upload(files: Iterable, source: str, profile_name: str | None, user=N
     if not incoming:
         raise UploadRefused("Choose at least one file.")
     with contextlib.ExitStack() as stack:
+        incoming = bundle_notes(incoming, stack)
         prepared = [_prepare(item, profile, stack) for item in incoming]
         _refuse_duplicates(prepared)
         uploads = [_store(item, source, profile_name, user, quarantine) for item in prepared]
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError:  # a simultaneous upload of the same file won the unique index: refuse as above
+            db.session.rollback()
+            _refuse_duplicates(prepared)
+            raise
     for upload in uploads:
         audit.record("upload.create", target=f"upload:{upload.id}", user=user, source=source,
                      filename=upload.filename, profile=profile_name, size=upload.file_size, quarantine=quarantine)
     db.session.commit()
     if enqueue:
-        for upload in uploads:
-            start_ingest(upload, user=user)
+        from app.jobs.service import JobsUnavailable
+
+        try:
+            for upload in uploads:
+                start_ingest(upload, user=user)
+        except JobsUnavailable as error:
+            raise UploadsPending(str(error), uploads) from error
     return uploads
+
+
+NOTES_BUNDLE_NAME = "notes.zip"
+
+
+def bundle_notes(incoming: list[IncomingFile], stack: contextlib.ExitStack) -> list[IncomingFile]:
+    """Pack two or more text notes of a batch into one ``notes.zip`` (one upload, one report); others stay apart.
+
+    The zip lives in a temporary file closed with ``stack``; a selection that cannot be packed (two notes with the
+    same name, a note over 10 MB) raises :class:`UploadRefused`.
+    """
+    notes = [item for item in incoming if is_note_name(item.name)]
+    if len(notes) < 2:
+        return incoming
+    spool = stack.enter_context(tempfile.SpooledTemporaryFile(max_size=16 * 2**20))  # noqa: SIM115 (closed by stack)
+    try:
+        pack_notes(((item.name, item.stream) for item in notes), spool)
+    except IngestionError as error:
+        raise UploadRefused(error.message) from error
+    spool.seek(0)
+    return [IncomingFile(NOTES_BUNDLE_NAME, spool), *(item for item in incoming if not is_note_name(item.name))]
 
 
 @dataclass
@@ -181,14 +229,31 @@ def _refuse_duplicates(prepared: list[_Prepared]) -> None:
         if item.sha256 in seen:
             raise UploadRefused(f"{item.display} and {seen[item.sha256]} are the same file.")
         seen[item.sha256] = item.display
-        earlier = db.session.scalar(
-            select(Upload).where(Upload.file_sha256 == item.sha256, Upload.status.in_(UploadStatus.BLOCKING))
-        )
+        earlier = _blocking_upload(item.sha256)
         if earlier is not None:
-            raise UploadRefused(
-                f"{item.display} was already uploaded (upload #{earlier.id}, {earlier.status}); "
-                "the same file is never loaded twice."
-            )
+            raise _already_uploaded(item.display, earlier)
+
+
+def _blocking_upload(sha256: str) -> Upload | None:
+    """Return the upload of this file (content hash) that keeps it from being accepted again, if any."""
+    return db.session.scalar(
+        select(Upload).where(Upload.file_sha256 == sha256, Upload.status.in_(UploadStatus.BLOCKING))
+    )
+
+
+def _already_uploaded(display: str, earlier: Upload | None) -> UploadRefused:
+    """Return the refusal of a file another upload already holds."""
+    which = f" (upload #{earlier.id}, {earlier.status})" if earlier is not None else ""
+    return UploadRefused(f"{display} was already uploaded{which}; the same file is never loaded twice.")
+
+
+def _commit_blocking(upload: Upload) -> None:
+    """Commit an upload moved into a blocking state; refuse if another upload of its file blocks it meanwhile."""
+    try:
+        db.session.commit()
+    except IntegrityError:  # the file was uploaded again while this upload had failed
+        db.session.rollback()
+        raise _already_uploaded(upload.filename, _blocking_upload(upload.file_sha256)) from None
 
 
 def _store(item: _Prepared, source: str, profile_name: str, user, quarantine: bool) -> Upload:
@@ -209,7 +274,7 @@ def start_ingest(upload: Upload, *, user=None):
         raise UploadRefused(f"Upload #{upload.id} is already {upload.status}.")
     previous = upload.status
     upload.status = UploadStatus.QUEUED
-    db.session.commit()
+    _commit_blocking(upload)
     try:
         job = jobs.launch("ingest", user=user, upload_id=upload.id)
     except Exception:
@@ -261,15 +326,19 @@ def _renamed_errors(original: str, display: str):
     except IngestionError as error:
         if original == display:
             raise
-        message = error.message.replace(original, display).replace(PurePath(original).stem, "the file")
+        message = error.message.replace(original, display)
+        if PurePath(original).suffix.lower() != ".zip":  # a note's stem is its id; a zip's entries are named by number
+            message = message.replace(PurePath(original).stem, "the file")
         raise IngestionError(message) from None
 
 
-def ingest_upload(upload_id: int, progress: Callable[[float, str], None] | None = None) -> dict:
+def ingest_upload(upload_id: int, progress: Callable[[float, str], None] | None = None, *,
+                  job_id: int | None = None) -> dict:
     """Read, validate, anonymise, map and load an upload in one transaction; return a summary (no patient data).
 
-    On failure the upload is marked ``failed`` with a message for the admin, nothing is loaded, and an
-    ``IngestionError`` carrying that message is raised (so the job fails with it too).
+    ``job_id`` is the ingest job running it (a retry is a new job: the upload then points at it). On failure the
+    upload is marked ``failed`` with a message for the admin, nothing is loaded, and an ``IngestionError`` carrying
+    that message is raised (so the job fails with it too).
     """
     progress = progress or _no_progress
     upload = db.session.get(Upload, upload_id)
@@ -278,7 +347,11 @@ def ingest_upload(upload_id: int, progress: Callable[[float, str], None] | None 
     if upload.status == UploadStatus.LOADED:
         raise IngestionError(f"Upload #{upload.id} is already loaded.")
     upload.status, upload.error, upload.finished_at = UploadStatus.RUNNING, None, None
-    db.session.commit()
+    upload.job_id = job_id or upload.job_id
+    try:
+        _commit_blocking(upload)
+    except UploadRefused as refused:
+        raise IngestionError(str(refused)) from None
     timer = StageTimer()
     try:
         return _ingest(upload, progress, timer)
@@ -301,7 +374,7 @@ def _ingest(upload: Upload, progress, timer: StageTimer) -> dict:
         profile = get_profile(upload.profile_name or "")
     except ProfileError as error:
         raise IngestionError(str(error)) from error
-    settings = _settings()
+    settings = dataclasses.replace(_settings(), source_id=upload.file_sha256)
     with raw_zone.storage().local_copy(upload.storage_key) as path:
         original = raw_zone.original_name(upload.storage_key, upload.filename)
         progress(5, "Reading and validating")
@@ -309,7 +382,8 @@ def _ingest(upload: Upload, progress, timer: StageTimer) -> dict:
             scanned = scan(path, profile, filename=original, settings=settings, timer=timer)
         upload.rows_read = scanned.rows_read
         rejected = len(scanned.rejected_rows)
-        upload.report = {"read": _read_summary(scanned.read_report), "validation": error_summary(scanned.errors)}
+        upload.report = {"read": _read_summary(scanned.read_report), "validation": error_summary(scanned.errors),
+                         "patients": scanned.patients_report()}
         if scanned.errors:
             upload.report_key = raw_zone.storage().put(raw_zone.report_key(upload.id),
                                                        errors_to_csv(scanned.errors).encode("utf-8"))
@@ -412,6 +486,17 @@ def _read_summary(report) -> dict:
             "rows": report.rows, "neutralised_cells": report.neutralised_cells}
 
 
+def abandon_upload(upload_id: int | None, *, job_id: int, message: str) -> None:
+    """Mark the upload of a dead or cancelled ingest job failed (in the caller's transaction), so it can be
+    retried or deleted; an upload another job has taken over since is left alone."""
+    upload = db.session.get(Upload, upload_id) if upload_id is not None else None
+    if upload is None or upload.status not in (UploadStatus.QUEUED, UploadStatus.RUNNING):
+        return
+    if upload.job_id not in (None, job_id):
+        return
+    upload.status, upload.error, upload.finished_at = UploadStatus.FAILED, message[:2000], utcnow()
+
+
 def _fail(upload: Upload, message: str, timer: StageTimer) -> None:
     """Mark an upload failed with ``message``, keeping the report gathered so far; nothing stays loaded."""
     report, report_key, rows_read, rejected = upload.report, upload.report_key, upload.rows_read, upload.rows_rejected
@@ -452,7 +537,7 @@ def upload_report(upload: Upload) -> dict:
         "created_at": upload.created_at.isoformat() if upload.created_at else None,
         "finished_at": upload.finished_at.isoformat() if upload.finished_at else None,
         **{section: report.get(section, {}) for section in
-           ("read", "validation", "anonymization", "vocabulary", "load", "timings")},
+           ("read", "validation", "patients", "anonymization", "vocabulary", "load", "timings")},
     }
 
 

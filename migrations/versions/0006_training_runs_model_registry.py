@@ -1,7 +1,7 @@
 """training runs and the model registry
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01 17:30:00.000000
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0004'  # 0005 (hardening) lands from another branch; the integrator rechains it.
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
@@ -30,14 +30,14 @@ def upgrade():
         sa.Column('metrics', sa.JSON(), nullable=True),
         sa.Column('snapshot_id', sa.String(length=64), nullable=True),
         sa.Column('code_version', sa.String(length=64), nullable=False),
-        sa.Column('duration_s', sa.Float(), nullable=True),
+        sa.Column('duration_s', sa.Double(), nullable=True),
         sa.Column('artifacts', sa.JSON(), nullable=False),
         sa.Column('job_ids', sa.JSON(), nullable=False),
         sa.Column('mlflow_run_id', sa.String(length=64), nullable=True),
         sa.Column('error', sa.Text(), nullable=True),
         sa.Column('launched_by_id', sa.Integer(), nullable=True),
-        sa.Column('created_at', sa.DateTime(), nullable=False),
-        sa.Column('finished_at', sa.DateTime(), nullable=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(['launched_by_id'], ['users.id'], name=op.f('fk_training_runs_launched_by_id_users'),
                                 ondelete='SET NULL'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_training_runs')),
@@ -56,8 +56,8 @@ def upgrade():
         sa.Column('sha256', sa.String(length=64), nullable=False),
         sa.Column('signature', sa.String(length=64), nullable=False),
         sa.Column('alias', sa.String(length=16), nullable=False),
-        sa.Column('created_at', sa.DateTime(), nullable=False),
-        sa.Column('promoted_at', sa.DateTime(), nullable=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('promoted_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('promoted_by_id', sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(['run_id'], ['training_runs.id'], name=op.f('fk_model_versions_run_id_training_runs'),
                                 ondelete='SET NULL'),

@@ -1,10 +1,7 @@
 """predictions, prediction_feedback and api_tokens
 
-down_revision is '0004' while 0005 (hardening) and 0006 (training) are in flight; the integrator rechains it
-onto '0006'.
-
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-01 17:15:00.000000
 
 """
@@ -13,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0006'  # monapp: chained onto 0006 so the branch has one head
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
@@ -29,7 +26,7 @@ def upgrade():
         sa.Column('outputs', sa.JSON(), nullable=False),
         sa.Column('model_version', sa.String(length=64), nullable=False),
         sa.Column('kb_version', sa.String(length=80), nullable=False),
-        sa.Column('latency_ms', sa.Float(), nullable=False),
+        sa.Column('latency_ms', sa.Double(), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_predictions')),
     )
     with op.batch_alter_table('predictions', schema=None) as batch_op:

@@ -10,6 +10,8 @@ from ml.evaluation.metrics import (
 from ml.evaluation.ranking import (
     expected_reciprocal_rank,
     expected_topk,
+    group_logsumexp,
+    group_max,
     largest_tie_in_top,
     rank_summary,
     tie_group_size,
@@ -18,9 +20,12 @@ from ml.evaluation.simulate import (
     ResnikBaseline,
     SimulatedPatient,
     evaluate_simulated,
+    fit_temperature,
+    grouped_evaluation,
     knowledge_ranker,
     resnik_ranker,
     simulate_patients,
+    top1_calibration,
 )
 
 __all__ = [
@@ -33,6 +38,10 @@ __all__ = [
     "expected_calibration_error",
     "expected_reciprocal_rank",
     "expected_topk",
+    "fit_temperature",
+    "group_logsumexp",
+    "group_max",
+    "grouped_evaluation",
     "knowledge_ranker",
     "largest_tie_in_top",
     "rank_summary",
@@ -40,4 +49,5 @@ __all__ = [
     "resnik_ranker",
     "simulate_patients",
     "tie_group_size",
+    "top1_calibration",
 ]

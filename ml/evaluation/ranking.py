@@ -71,3 +71,23 @@ def _tie_stats(true_ties: np.ndarray, top_ties: np.ndarray) -> Mapping[str, floa
         "top10_tied_share": float(np.mean(top_ties > 1)),
         "top10_tie_max": int(top_ties.max()),
     }
+
+
+def _group_order(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the item order that sorts by group and the start of each group in it."""
+    order = np.argsort(groups, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(groups[order]) != 0])
+    return order, starts
+
+
+def group_max(scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Return each group's best score, indexed by group number (groups numbered 0..n_groups-1)."""
+    order, starts = _group_order(np.asarray(groups))
+    return np.maximum.reduceat(np.asarray(scores)[order], starts)
+
+
+def group_logsumexp(log_scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Return log sum exp of each group's scores: for log probabilities, the log probability of the group."""
+    order, starts = _group_order(np.asarray(groups))
+    peak = float(np.max(log_scores))
+    return np.log(np.add.reduceat(np.exp(np.asarray(log_scores)[order] - peak), starts)) + peak

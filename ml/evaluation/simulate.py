@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from ml.evaluation.ranking import rank_summary
+from ml.evaluation.ranking import group_logsumexp, group_max, rank_summary
 from ml.models.likelihood import ColumnIndex, propagate_max, term_ancestors
 
 GENERAL_TERMS = ("HP:0000001", "HP:0000118")  # All, Phenotypic abnormality: too vague to report
@@ -139,6 +139,50 @@ def evaluate_simulated(
     return {name: rank_summary((score(p) for p in patients), truth) for name, score in rankers.items()}
 
 
+def fit_temperature(model, patients: Sequence[SimulatedPatient], *, bounds=(0.05, 20.0)) -> float:
+    """Return the softmax temperature minimising the negative log likelihood of the patients' true diseases.
+
+    Fit it on patients other than the ones it is evaluated on; ``model.set_params(temperature=...)`` applies it
+    (the ranking does not change, only the probabilities).
+    """
+    from scipy.optimize import minimize_scalar
+
+    if not patients:
+        raise ValueError("no simulated patients")
+    scores = np.vstack([model._log_scores(p.present, p.absent, None, None) for p in patients])
+    scores -= scores.max(axis=1, keepdims=True)
+    true_scores = scores[np.arange(len(patients)), [p.disease_index for p in patients]]
+
+    def negative_log_likelihood(temperature: float) -> float:
+        tempered = scores / temperature
+        return float(np.mean(np.log(np.exp(tempered).sum(axis=1)) - true_scores / temperature))
+
+    return float(minimize_scalar(negative_log_likelihood, bounds=bounds, method="bounded").x)
+
+
+def top1_calibration(model, patients: Sequence[SimulatedPatient], *, n_bins: int = 10) -> dict:
+    """Return the mean top-1 probability, top-1 accuracy and their expected calibration error (equal-width bins)."""
+    confidence, correct = [], []
+    for patient in patients:
+        log_posterior = model._posterior(model._log_scores(patient.present, patient.absent, None, None))
+        best = int(np.argmax(log_posterior))
+        confidence.append(float(np.exp(log_posterior[best])))
+        correct.append(best == patient.disease_index)
+    confidence, correct = np.array(confidence), np.array(correct, dtype=float)
+    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
+    ece = sum(
+        abs(confidence[bins == b].mean() - correct[bins == b].mean()) * np.mean(bins == b)
+        for b in range(n_bins)
+        if np.any(bins == b)
+    )
+    return {
+        "patients": len(patients),
+        "mean_top1_probability": float(confidence.mean()),
+        "top1_accuracy": float(correct.mean()),
+        "ece_top1": float(ece),
+    }
+
+
 def knowledge_ranker(model) -> Callable[[SimulatedPatient], np.ndarray]:
     """Return a ranker scoring a simulated patient with a fitted ``KnowledgeModel``."""
     return lambda patient: model._log_scores(patient.present, patient.absent, None, None)
@@ -147,3 +191,25 @@ def knowledge_ranker(model) -> Callable[[SimulatedPatient], np.ndarray]:
 def resnik_ranker(baseline: ResnikBaseline) -> Callable[[SimulatedPatient], np.ndarray]:
     """Return a ranker scoring a simulated patient's present terms with the Resnik baseline."""
     return lambda patient: baseline.scores(patient.present)
+
+
+def grouped_evaluation(
+    patients: Sequence[SimulatedPatient],
+    rankers: dict[str, Callable[[SimulatedPatient], np.ndarray]],
+    groups: np.ndarray,
+    *,
+    combine: str = "max",
+) -> dict[str, dict]:
+    """Return ``evaluate_simulated``'s figures with same-disease entries ranked as one (``kb.disease_group``).
+
+    A group's score is its best member's (``combine="max"``) or the log of its summed probability
+    (``"logsumexp"``, for log-probability scores); a patient counts a hit when the true disease's group is in
+    the top k, tied groups still ordered at random.
+    """
+    if not patients:
+        raise ValueError("no simulated patients")
+    truth = [int(groups[patient.disease_index]) for patient in patients]
+    combiner = group_max if combine == "max" else group_logsumexp
+    return {
+        name: rank_summary((combiner(score(p), groups) for p in patients), truth) for name, score in rankers.items()
+    }

@@ -1,28 +1,21 @@
 """Clean cells as they are read: strip, turn missing markers into None, neutralise spreadsheet formulas.
+
+The formula rule is :func:`ml.safe_csv.neutralise_formula`, the one every CSV that dxflow writes applies.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from datetime import date, datetime, time
 
 import numpy as np
 import pandas as pd
 
 from ml.ingest.formats import MAX_FIELD_CHARS, IngestionError, ReadReport
+from ml.safe_csv import FORMULA_TRIGGERS, neutralise_formula
 from ml.values import is_missing
 
 MISSING_MARKERS = frozenset({"", "na", "n/a", "null", "-"})
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_SAFE_SIGNED_TEXT = re.compile(r"^[+-]?(?:\d+(?:[.,]\d+)*|[.,]\d+)(?:[eE][+-]?\d+)?$|^\+?[\d\s().-]{6,}$")
-
-
-def neutralise_formula(value: str) -> str:
-    """Return a text prefixed with ``'`` when a spreadsheet would run it as a formula, else unchanged."""
-    if value.startswith(FORMULA_TRIGGERS) and not _SAFE_SIGNED_TEXT.match(value):
-        return "'" + value
-    return value
 
 
 def _clean_text(text: str, report: ReadReport) -> str | None:

@@ -23,6 +23,7 @@ CSV_EXTENSIONS = frozenset({".csv", ".tsv", ".tab"})
 JSON_EXTENSIONS = frozenset({".json", ".jsonl", ".ndjson"})
 XLSX_EXTENSIONS = frozenset({".xlsx", ".xlsm"})
 TEXT_EXTENSIONS = frozenset({".txt", ".text", ".note", ".md"})
+ZIP_EXTENSIONS = frozenset({".zip"})
 _BINARY_SIGNATURES = (
     (b"%PDF", "PDF"),
     (b"\xd0\xcf\x11\xe0", "legacy Excel .xls / Word .doc (save it as .xlsx or .csv)"),
@@ -83,12 +84,17 @@ def _looks_binary(head: bytes) -> bool:
 
 
 def sniff_format(filename: str, head_bytes: bytes) -> str:
-    """Return "csv", "json", "jsonl", "xlsx" or "text" from a file's magic bytes and extension."""
+    """Return "csv", "json", "jsonl", "xlsx", "text" or "zip" (of notes) from a file's magic bytes and extension."""
     extension = Path(filename).suffix.lower()
-    if head_bytes.startswith(b"PK\x03\x04"):
-        if b"[Content_Types].xml" in head_bytes or extension in XLSX_EXTENSIONS:
+    if head_bytes.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a zip, or an empty one
+        if extension in XLSX_EXTENSIONS or (b"[Content_Types].xml" in head_bytes and not extension):
             return "xlsx"
-        raise IngestionError(f"{filename} is a zip archive, not an Excel workbook; upload the files inside.")
+        if extension in ZIP_EXTENSIONS:
+            return "zip"  # a batch of clinic notes (ml.ingest.notes_archive)
+        if b"[Content_Types].xml" in head_bytes:  # a name that says otherwise is a mistake worth naming
+            raise IngestionError(f"{filename} is an Excel workbook, not a {extension} file; "
+                                 "rename it to .xlsx and upload it again.")
+        raise IngestionError(f"{filename} is a zip archive, not an Excel workbook nor a .zip of notes.")
     if extension in XLSX_EXTENSIONS:
         raise IngestionError(f"{filename} is not a valid .xlsx workbook (it may be corrupt or truncated).")
     for signature, kind in _BINARY_SIGNATURES:
@@ -108,7 +114,9 @@ def sniff_format(filename: str, head_bytes: bytes) -> str:
         return "text"
     if text_start[:1] in (b"[", b"{"):
         return json_kind
-    raise IngestionError(f"{filename}: unknown format. Upload .csv, .tsv, .json, .jsonl, .xlsx or .txt files.")
+    raise IngestionError(
+        f"{filename}: unknown format. Upload .csv, .tsv, .json, .jsonl, .xlsx or .txt files (or a .zip of notes)."
+    )
 
 
 def detect_encoding(sample: bytes, *, complete: bool = False, fallback: str | None = None) -> str:

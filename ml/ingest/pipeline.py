@@ -19,6 +19,7 @@ scrubbed before they are mapped, and row-error reasons are redacted of the value
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 import time
@@ -33,7 +34,13 @@ import pandas as pd
 from ml.ingest.formats import DEFAULT_CHUNKSIZE, DEFAULT_MAX_BYTES, ReadReport
 from ml.ingest.profiles import SourceProfile, read_with_profile
 from ml.ingest.validate import RowError, validate_records
-from ml.privacy import DEFAULT_QUASI_IDENTIFIERS, anonymize_records, enforce_k_anonymity, k_anonymity
+from ml.privacy import (
+    DEFAULT_QUASI_IDENTIFIERS,
+    anonymize_records,
+    enforce_k_anonymity,
+    k_anonymity,
+    row_pseudonym,
+)
 from ml.schema import CANONICAL_COLUMNS, CASE_ROW_COLUMNS, MEASURED_COLUMNS
 from ml.values import is_missing
 
@@ -53,7 +60,11 @@ MAX_DISEASE_ID_CHARS = 64
 
 @dataclass
 class WrangleSettings:
-    """How to de-identify an upload; ``key`` is ``ml.privacy.pseudonym_key(PSEUDONYM_KEY)``."""
+    """How to de-identify an upload; ``key`` is ``ml.privacy.pseudonym_key(PSEUDONYM_KEY)``.
+
+    ``source_id`` (the upload's sha256) keys the pseudonyms of anonymous rows when the profile's rows are its
+    patients; left empty, the file's own sha256 is used, which is the same thing.
+    """
 
     key: bytes
     k: int = 5
@@ -62,6 +73,7 @@ class WrangleSettings:
     chunksize: int = DEFAULT_CHUNKSIZE
     max_bytes: int = DEFAULT_MAX_BYTES
     lang: str | None = None
+    source_id: str = ""
 
 
 @dataclass
@@ -117,14 +129,59 @@ def error_summary(errors: Sequence[RowError], *, examples: int = 20) -> dict:
 # ---------------------------------------------------------------------------------------------------------
 
 
+def file_sha256(path: str | Path) -> str:
+    """Return the hex sha256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _row_source(path: str | Path, profile: SourceProfile, settings: WrangleSettings) -> str | None:
+    """Return the id that keys anonymous rows' pseudonyms, or None when the profile's rows need a patient id."""
+    if not profile.rows_are_patients:
+        return None
+    return settings.source_id or file_sha256(path)
+
+
+def fill_row_pseudonyms(pseudonyms: pd.Series, row_numbers: Sequence[int], *, source_id: str | None,
+                        key: bytes) -> tuple[pd.Series, list[int]]:
+    """Give each row without a pseudonym its own anonymous one; return the pseudonyms and the rows that got one."""
+    missing = pseudonyms.isna().to_numpy()
+    if source_id is None or not missing.any():
+        return pseudonyms, []
+    generated = [int(row) for row, blank in zip(row_numbers, missing, strict=True) if blank]
+    filled = pseudonyms.astype(object).copy()
+    filled[missing] = [row_pseudonym(source_id, row, key=key) for row in generated]
+    return filled, generated
+
+
+def row_ranges(rows: Sequence[int]) -> list[str]:
+    """Describe row numbers as sorted ranges: [1, 2, 3, 7] → ["1-3", "7"]."""
+    ranges: list[list[int]] = []
+    for row in sorted(set(rows)):
+        if ranges and row == ranges[-1][1] + 1:
+            ranges[-1][1] = row
+        else:
+            ranges.append([row, row])
+    return [str(first) if first == last else f"{first}-{last}" for first, last in ranges]
+
+
 @dataclass
 class ScanResult:
-    """What the first pass found: errors (redacted), rows read, and the valid rows' quasi-identifiers."""
+    """What the first pass found: errors (redacted), rows read, the valid rows' quasi-identifiers, and the rows
+    that became anonymous patients (a pseudonym generated from the upload and the row)."""
 
     rows_read: int
     errors: list[RowError]
     quasi: pd.DataFrame
     read_report: ReadReport
+    generated_rows: list[int] = field(default_factory=list)
+
+    def patients_report(self) -> dict:
+        """Return how the rows' patients were identified, for the upload report (row numbers, no values)."""
+        return {"generated_pseudonyms": len(self.generated_rows), "generated_rows": row_ranges(self.generated_rows)}
 
     @property
     def rejected_rows(self) -> set[int]:
@@ -144,6 +201,7 @@ def quasi_identifiers(valid: pd.DataFrame, settings: WrangleSettings) -> pd.Data
         valid[columns], key=settings.key, k=1, quasi_identifiers=settings.quasi_identifiers
     )
     out = anonymized[["pseudonym", *settings.quasi_identifiers]].copy()
+    out["pseudonym"] = out["pseudonym"].astype(object)
     for column in settings.quasi_identifiers:
         out[column] = _interned(out[column])
     out.index = pd.Index(valid["row_number"].astype(int).to_numpy(), name="row_number")
@@ -156,21 +214,27 @@ def scan(path: str | Path, profile: SourceProfile, *, filename: str, settings: W
     timer, report = timer or StageTimer(), ReadReport()
     errors: list[RowError] = []
     parts: list[pd.DataFrame] = []
+    generated: list[int] = []
+    source_id = _row_source(path, profile, settings)
     started = time.perf_counter()
     chunks = read_with_profile(path, profile, filename=filename, chunksize=settings.chunksize,
                                max_bytes=settings.max_bytes, report=report)
     for chunk in chunks:
-        valid, chunk_errors = validate_records(chunk)
+        valid, chunk_errors = validate_records(chunk, require_patient_id=source_id is None)
         errors.extend(chunk_errors)
         started = timer.add("read", started)
         quasi = quasi_identifiers(valid, settings)
+        quasi["pseudonym"], chunk_generated = fill_row_pseudonyms(quasi["pseudonym"], quasi.index,
+                                                                  source_id=source_id, key=settings.key)
+        generated.extend(chunk_generated)
         unlinkable = quasi["pseudonym"].isna()
         errors.extend(RowError(int(row), "patient_id", "missing required field") for row in quasi.index[unlinkable])
         parts.append(quasi.loc[~unlinkable].drop(columns="pseudonym"))
         started = timer.add("anonymize", started)
     quasi = pd.concat(parts) if parts else pd.DataFrame(columns=list(settings.quasi_identifiers))
     errors.sort(key=lambda error: (error.row_number is None, error.row_number or 0))
-    return ScanResult(rows_read=report.rows, errors=redacted(errors), quasi=quasi, read_report=report)
+    return ScanResult(rows_read=report.rows, errors=redacted(errors), quasi=quasi, read_report=report,
+                      generated_rows=generated)
 
 
 @dataclass
@@ -390,10 +454,11 @@ def wrangle(path: str | Path, profile: SourceProfile, *, filename: str, settings
     """Yield warehouse-ready chunks of the rows the plan keeps (pass 2); invalid and suppressed rows are skipped."""
     timer, totals = timer or StageTimer(), totals if totals is not None else AnonymizationTotals()
     kept = plan.quasi.index
+    source_id = _row_source(path, profile, settings)
     started = time.perf_counter()
     for chunk in read_with_profile(path, profile, filename=filename, chunksize=settings.chunksize,
                                    max_bytes=settings.max_bytes):
-        valid, _ = validate_records(chunk)
+        valid, _ = validate_records(chunk, require_patient_id=source_id is None)
         valid = valid[valid["row_number"].astype(int).isin(kept)].reset_index(drop=True)
         started = timer.add("read", started)
         if valid.empty:
@@ -402,6 +467,9 @@ def wrangle(path: str | Path, profile: SourceProfile, *, filename: str, settings
             valid[list(ANONYMIZED_COLUMNS)], key=settings.key, k=1, quasi_identifiers=settings.quasi_identifiers
         )
         totals.add(report)
+        anonymized["pseudonym"], _ = fill_row_pseudonyms(anonymized["pseudonym"].astype(object),
+                                                         valid["row_number"].astype(int).tolist(),
+                                                         source_id=source_id, key=settings.key)
         out = WrangledChunk(cases=_case_frame(valid, anonymized, plan, settings), symptoms=[], diagnoses=[], notes=[])
         started = timer.add("anonymize", started)
         columns = ["symptoms", "absent_symptoms", "severity", "diagnoses", "notes"]

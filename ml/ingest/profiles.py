@@ -9,6 +9,8 @@ symptoms, diagnoses and notes have their own fields because they need a layout:
   true or x means present, 0, no or false means absent, a number 1–10 is present with that severity (when
   ``wide_severity``), and anything else (blank, 11, "maybe") means not recorded.
 
+A source without patient ids (``rows_are_patients``) makes each row its own anonymous patient.
+
 Raw symptom and diagnosis strings are kept as written; ``ml.knowledge`` maps them to HPO and disease ids.
 """
 
@@ -85,6 +87,9 @@ class SourceProfile:
     dayfirst: bool = True
     sex_values: dict[str, str] = field(default_factory=dict)
     id_columns: list[str] = field(default_factory=list)
+    #: The source names no patient (a research data set): a row without a patient id is then its own anonymous
+    #: patient, under a pseudonym keyed on the upload and the row (``ml.privacy.row_pseudonym``), not refused.
+    rows_are_patients: bool = False
     confidence: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -119,7 +119,19 @@ LIST_HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "negative_findings",
     ),
     "diagnoses": (
+        "label",
+        "labels",
         "diagnosis",
+        "diagnosis_name",
+        "final_diagnosis",
+        "diagnostic",
+        "disease_name",
+        "diseases",
+        "illness",
+        "disorder",
+        "conditions",
+        "patologia",
+        "enfermedades",
         "diagnoses",
         "diagnostico",
         "diagnosticos",
@@ -200,6 +212,8 @@ DATE_FORMAT_CANDIDATES = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%d.%m
 LIST_DELIMITERS = (";", ",", "|")
 # Free text longer than this on average reads as a note rather than a code or a name.
 NOTE_MIN_MEAN_CHARS = 40
+# Fields that hold a number: a 0/1 column is never one of them ("weight_gain" is a symptom, not a weight).
+MEASUREMENT_FIELDS = frozenset({"temperature", "weight", "height", "age"})
 
 
 def normalize_header(name: str) -> str:
@@ -316,6 +330,8 @@ def propose_profile(
     for column, header in headers.items():
         texts = _texts(sample[column])
         target, confidence, unit = _header_match(header)
+        if target in MEASUREMENT_FIELDS and _wide_kind(texts) == "binary":
+            target, confidence, unit = None, 0.0, None
         if target is None and LONG_SYMPTOM_HEADER.match(header):
             target, confidence = "long_symptom", 0.9
         if target is None:
@@ -334,6 +350,8 @@ def propose_profile(
         # Notes files carry no id column; by convention each file is named after its patient.
         profile.column_map["note_id"] = "patient_id"
         profile.confidence["note_id"] = 0.5
+    # A research data set has no patient column: each row is then its own anonymous patient.
+    profile.rows_are_patients = "patient_id" not in profile.column_map.values()
     profile.id_columns = [source for source, target in profile.column_map.items() if target in DIRECT_IDENTIFIER_FIELDS]
     profile.dayfirst = spanish or profile.date_format not in {"%m/%d/%Y"}
     return profile

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import zipfile
 import zlib
 from collections.abc import Generator, Iterator, Mapping
@@ -44,6 +45,7 @@ from ml.ingest.formats import (
     sniff_delimiter,
     sniff_format,
 )
+from ml.ingest.notes_archive import read_notes_zip
 from ml.values import is_missing
 
 
@@ -156,9 +158,33 @@ def _flatten_record(record: Mapping, prefix: str = "") -> dict[str, object]:
     return flat
 
 
+def _loads_json(text: str, *, where: str):
+    """Parse JSON text; raise IngestionError naming ``where`` for nesting or numbers Python refuses to decode.
+
+    ``json.JSONDecodeError`` (malformed text) is left to the caller, which knows how to place it.
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise IngestionError(f"{where} is nested too deeply (objects or arrays inside one another hundreds of "
+                             "levels deep); records need only a few levels.") from None
+    except ValueError as error:  # int("9" * 5000): Python refuses integers over sys.get_int_max_str_digits()
+        if "digits" not in str(error):
+            raise
+        raise IngestionError(f"{where} holds a number with more than {sys.get_int_max_str_digits():,} digits; "
+                             "no clinical value is that long.") from None
+
+
 def _records_frame(records: list[Mapping], row_numbers: list[int], report: ReadReport) -> pd.DataFrame:
     """Build a cleaned chunk from JSON objects and their row numbers."""
-    frame = pd.DataFrame([_flatten_record(record) for record in records], dtype=object)
+    try:
+        flat = [_flatten_record(record) for record in records]
+    except RecursionError:  # objects nested just under the decoder's limit still exceed it once flattened
+        raise IngestionError(f"Record {row_numbers[0]} or one after it is nested too deeply; records need only "
+                             "a few levels.") from None
+    frame = pd.DataFrame(flat, dtype=object)
     frame.insert(0, "row_number", row_numbers)
     return clean_frame(frame, report)
 
@@ -188,7 +214,7 @@ def read_json_chunks(
     text, report.encoding = _decode_whole(path, path.read_bytes(), encoding, fallback_encoding)
     report.format = "json"
     try:
-        records = json.loads(text)
+        records = _loads_json(text, where=path.name)
     except json.JSONDecodeError as error:
         raise IngestionError(
             f"{path.name} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})."
@@ -251,7 +277,7 @@ def _parse_json_line(filename: str, line: bytes, line_number: int, encoding: str
     if not text:
         return None
     try:
-        record = json.loads(text)
+        record = _loads_json(text, where=f"{filename}: line {line_number}")
     except json.JSONDecodeError as error:
         raise IngestionError(f"{filename}: line {line_number} is not valid JSON ({error.msg}).") from error
     if not isinstance(record, dict):
@@ -299,9 +325,12 @@ def read_xlsx_chunks(
     path, report = Path(path), report or ReadReport()
     _check_workbook_archive(path)
     report.format = "xlsx"
+    # From an open file, not a path: openpyxl refuses paths without an Excel extension (a stored upload may lack one).
+    handle = path.open("rb")
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(handle, read_only=True, data_only=True)
     except _WORKBOOK_ERRORS as error:
+        handle.close()
         raise IngestionError(f"{path.name} is not a readable .xlsx workbook (corrupt or truncated).") from error
     try:
         if sheet is not None and sheet not in workbook.sheetnames:
@@ -314,6 +343,7 @@ def read_xlsx_chunks(
         raise IngestionError(f"{path.name} is not a readable .xlsx workbook (corrupt or truncated).") from error
     finally:
         workbook.close()
+        handle.close()
     if report.rows == 0:
         raise IngestionError(f"{path.name} has a header but no data rows.")
 
@@ -407,6 +437,8 @@ def read_file(
         chunks = read_jsonl_chunks(path, chunksize=chunksize, **text_options)
     elif file_format == "xlsx":
         chunks = read_xlsx_chunks(path, chunksize=chunksize, sheet=sheet, report=report)
+    elif file_format == "zip":
+        chunks = read_notes_zip(path, filename=name, chunksize=chunksize, **text_options)
     else:
         chunks = read_text_note(path, filename=name, **text_options)
     return _named_after_upload(chunks, stored_name=path.name, upload_name=name)

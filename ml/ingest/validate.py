@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -13,8 +11,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from ml import safe_csv
 from ml.harmonization import CELSIUS_RANGE, MAX_AGE, harmonize_units, parse_number
-from ml.ingest.cells import neutralise_formula
 from ml.values import is_missing, parse_date
 
 AGE_RANGE = (0.0, float(MAX_AGE))
@@ -121,27 +119,30 @@ def _date_errors(record: Mapping, row: int | None) -> list[RowError]:
     return errors
 
 
-def record_errors(record: Mapping) -> list[RowError]:
+def record_errors(record: Mapping, *, require_patient_id: bool = True) -> list[RowError]:
     """Return every problem of one harmonised canonical record (empty when it is valid)."""
     row = record.get("row_number")
     row = None if is_missing(row) else int(row)
     errors = []
-    if is_missing(record.get("patient_id")):
+    if require_patient_id and is_missing(record.get("patient_id")):
         errors.append(RowError(row, "patient_id", "missing required field"))
     if not any(_has_content(record.get(field)) for field in REQUIRED_CONTENT):
         errors.append(RowError(row, "symptoms", "no symptoms, absent symptoms, diagnoses or notes"))
     return errors + _number_errors(record, row) + _date_errors(record, row)
 
 
-def validate_records(df: pd.DataFrame) -> tuple[pd.DataFrame, list[RowError]]:
-    """Split canonical records into the valid ones and a list of row errors; never raises on bad values."""
+def validate_records(df: pd.DataFrame, *, require_patient_id: bool = True) -> tuple[pd.DataFrame, list[RowError]]:
+    """Split canonical records into the valid ones and a list of row errors; never raises on bad values.
+
+    ``require_patient_id=False`` accepts rows without a patient id (a source whose rows are its patients).
+    """
     harmonised = df if "temperature_c" in df.columns else harmonize_units(df)
     errors: list[RowError] = []
     valid = np.ones(len(harmonised), dtype=bool)
     columns = [column for column in VALIDATED_COLUMNS if column in harmonised.columns]
     rows = zip(*(harmonised[column].tolist() for column in columns), strict=True)
     for position, record in enumerate(dict(zip(columns, row, strict=True)) for row in rows):
-        problems = record_errors(record)
+        problems = record_errors(record, require_patient_id=require_patient_id)
         if problems:
             valid[position] = False
             errors.extend(problems)
@@ -149,11 +150,6 @@ def validate_records(df: pd.DataFrame) -> tuple[pd.DataFrame, list[RowError]]:
 
 
 def errors_to_csv(errors: list[RowError]) -> str:
-    """Render row errors as the downloadable CSV report (row_number, field, reason)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["row_number", "field", "reason"])
-    for error in errors:
-        row = "" if error.row_number is None else str(error.row_number)
-        writer.writerow([row, neutralise_formula(error.field), neutralise_formula(error.reason)])
-    return buffer.getvalue()
+    """Render row errors as the downloadable CSV report (row_number, field, reason), formula-safe."""
+    rows = (("" if error.row_number is None else str(error.row_number), error.field, error.reason) for error in errors)
+    return safe_csv.write_rows(rows, header=["row_number", "field", "reason"], lineterminator="\n")

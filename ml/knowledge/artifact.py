@@ -19,7 +19,9 @@ from ml.knowledge.obo import Synonym
 from ml.knowledge.ontology import follow_term_id
 
 # Bump when the artifact layout or any derivation rule changes, so the content hash changes with it.
-SCHEMA_VERSION = 1
+# 2: disease genes (strings diseases.genes) and same-disease groups (arrays disease_group).
+SCHEMA_VERSION = 2
+
 
 @dataclass(frozen=True, slots=True)
 class DiseaseRecord:
@@ -37,6 +39,7 @@ class DiseaseRecord:
     sex: str
     frequencies: Mapping[str, float]
     excluded: tuple[str, ...]
+    genes: tuple[str, ...] = ()
 
 
 # ----------------------------------------------------------------------------------------------- load
@@ -76,6 +79,8 @@ class KnowledgeBase:
     disease_sex: tuple[str, ...] = field(repr=False)
     disease_orphan: np.ndarray = field(repr=False)
     disease_prevalence_weight: np.ndarray = field(repr=False)
+    disease_genes: tuple[tuple[str, ...], ...] = field(repr=False)
+    disease_group: np.ndarray = field(repr=False)
     annotations: sparse.csr_array = field(repr=False)
     excluded: sparse.csr_array = field(repr=False)
     term_index: Mapping[str, int] = field(repr=False)
@@ -153,7 +158,19 @@ class KnowledgeBase:
             excluded=tuple(
                 map(self.term_ids.__getitem__, self.excluded.indices[excluded_start:excluded_end])
             ),
+            genes=self.disease_genes[index],
         )
+
+    def same_disease(self, disease_id: str) -> tuple[str, ...]:
+        """Return the ids of the entries naming the same disease (OMIM, ORPHA, DECIPHER, ICD10), itself first.
+
+        Entries are linked when their names or aliases fold to the same key (``normalize_text``).
+        """
+        index = self.disease_index.get(disease_id)
+        if index is None:
+            raise KeyError(f"unknown disease {disease_id!r}")
+        members = np.flatnonzero(self.disease_group == self.disease_group[index])
+        return (disease_id, *(self.disease_ids[m] for m in members if m != index))
 
 
 def resolve_build_dir(path: Path) -> Path:
@@ -224,6 +241,8 @@ def load_kb(path: Path) -> KnowledgeBase:
         disease_sex=tuple(diseases["sex"]),
         disease_orphan=_read_only(arrays["disease_orphan"]),
         disease_prevalence_weight=_read_only(arrays["disease_prevalence_weight"]),
+        disease_genes=tuple(map(tuple, diseases["genes"])),
+        disease_group=_read_only(arrays["disease_group"]),
         annotations=_read_only_csr(arrays, "annotations"),
         excluded=_read_only_csr(arrays, "excluded"),
         term_index={term_id: index for index, term_id in enumerate(terms["ids"])},
@@ -270,6 +289,8 @@ def kb_info(kb: KnowledgeBase) -> dict[str, Any]:
         "common_diseases": int((~kb.disease_orphan).sum()),
         "annotations": int(kb.annotations.nnz),
         "excluded_annotations": int(kb.excluded.nnz),
+        "diseases_with_genes": sum(1 for genes in kb.disease_genes if genes),
+        "same_disease_groups": int(np.count_nonzero(np.bincount(kb.disease_group) > 1)),
         "source_sha256": {name: source["sha256"] for name, source in kb.manifest["sources"].items()},
         "load_seconds": None if math.isnan(kb.load_seconds) else round(kb.load_seconds, 3),
     }

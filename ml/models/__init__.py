@@ -1,6 +1,7 @@
 """Disease models: the knowledge-informed model and the supervised multi-label candidates with their search."""
 
 from ml.models.calibration import apply_calibration, fit_calibration, tune_thresholds
+from ml.models.fusion import FusedRanker, RankedDisease, Ranking, fit_knowledge_model, knowledge_training_data
 from ml.models.holdout import evaluate_bundle, source_holdout
 from ml.models.imbalance import minority_labels, mlsmote, rare_label_weights
 from ml.models.knowledge import KnowledgeModel, select_beta_strength
@@ -24,10 +25,13 @@ from ml.models.supervised import CANDIDATES, PARAM_SPACES, MultiLabelModel, OneV
 
 __all__ = [
     "CANDIDATES",
+    "FusedRanker",
     "KnowledgeModel",
     "MultiLabelModel",
     "OneVsRest",
     "PARAM_SPACES",
+    "RankedDisease",
+    "Ranking",
     "SearchPlan",
     "TrainingConfig",
     "TrainingOutcome",
@@ -35,8 +39,10 @@ __all__ = [
     "evaluate_bundle",
     "fit_calibration",
     "fit_final",
+    "fit_knowledge_model",
     "kb_metadata",
     "kb_orphan_of",
+    "knowledge_training_data",
     "leaderboard",
     "minority_labels",
     "mlsmote",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from ml.features import Query
 
 REQUIRED_COLUMNS = ("case_id", "present_hpo")
 OUTPUT_COLUMNS = ("case_id", "rank", "disease_id", "score", "warning")
@@ -60,27 +62,53 @@ def _warning_row(case_id: str, warning: str) -> dict[str, str]:
     return {"case_id": case_id, "rank": "", "disease_id": "", "score": "", "warning": warning}
 
 
-def rank_case(model, case: CohortCase, *, top: int = 10) -> list[dict[str, str]]:
+CohortRanker = Callable[[Sequence[str], Sequence[str], int], list[tuple[str, float]]]
+
+
+def cohort_ranker(ranker) -> tuple[object, CohortRanker]:
+    """Return the knowledge base and a ``(present, excluded, top) -> [(disease_id, score)]`` function for a ranker.
+
+    A ranker is a fitted ``KnowledgeModel`` (``rank(present, absent, top=)`` with a ``kb``), or any object with
+    ``rank(query, top=)`` returning entries with ``disease_id`` and ``probability`` and a ``knowledge_model``
+    (``FusedRanker``, so ``--model champion`` ranks through the champion bundle fused with the knowledge model).
+    """
+    if hasattr(ranker, "knowledge_model"):
+
+        def fused(present: Sequence[str], excluded: Sequence[str], top: int) -> list[tuple[str, float]]:
+            ranking = ranker.rank(Query(present=tuple(present), absent=tuple(excluded)), top=top)
+            return [(entry.disease_id, entry.probability) for entry in ranking]
+
+        return ranker.knowledge_model.kb, fused
+    return ranker.kb, lambda present, excluded, top: ranker.rank(present, excluded, top=top)
+
+
+def rank_case(ranker, case: CohortCase, *, top: int = 10) -> list[dict[str, str]]:
     """Return the output rows for one case: its top diseases, preceded by any warning."""
-    present, unknown_present = _resolve(model.kb, case.present)
-    excluded, unknown_excluded = _resolve(model.kb, case.excluded)
+    kb, rank = cohort_ranker(ranker)
+    return _rank_case(kb, rank, case, top=top)
+
+
+def _rank_case(kb, rank: CohortRanker, case: CohortCase, *, top: int) -> list[dict[str, str]]:
+    """Return the output rows for one case ranked by ``rank``."""
+    present, unknown_present = _resolve(kb, case.present)
+    excluded, unknown_excluded = _resolve(kb, case.excluded)
     rows = []
     unknown = unknown_present + unknown_excluded
     if unknown:
         rows.append(_warning_row(case.case_id, f"unknown HPO ids ignored: {', '.join(unknown)}"))
     if not present and not excluded:
         return [*rows, _warning_row(case.case_id, "no usable HPO term: case not ranked")]
-    ranked = model.rank(present, excluded, top=top)
     rows += [
         {"case_id": case.case_id, "rank": str(rank), "disease_id": disease_id, "score": f"{score:.6g}", "warning": ""}
-        for rank, (disease_id, score) in enumerate(ranked, start=1)
+        for rank, (disease_id, score) in enumerate(rank(present, excluded, top), start=1)
     ]
     return rows
 
 
-def rank_cohort(model, cases: Iterable[CohortCase], *, top: int = 10) -> list[dict[str, str]]:
-    """Return the output rows of every case, in input order."""
-    return [row for case in cases for row in rank_case(model, case, top=top)]
+def rank_cohort(ranker, cases: Iterable[CohortCase], *, top: int = 10) -> list[dict[str, str]]:
+    """Return the output rows of every case, in input order (any ranker ``cohort_ranker`` accepts)."""
+    kb, rank = cohort_ranker(ranker)
+    return [row for case in cases for row in _rank_case(kb, rank, case, top=top)]
 
 
 def write_ranked_tsv(rows: Iterable[dict[str, str]], path: Path) -> int:

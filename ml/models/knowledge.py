@@ -13,6 +13,9 @@ prior plus, for every finding, the log likelihood ratio ``log P(finding | diseas
 - age below a disease's earliest annotated onset, or a sex the disease's annotations exclude, multiply by
   ``age_mismatch_lr`` / ``sex_mismatch_lr``.
 
+Probabilities are the softmax of the scores at ``temperature`` (default ``CALIBRATED_TEMPERATURE``, fitted on
+simulated patients); the temperature never changes the ranking.
+
 Learning from data: for diseases with cases, each observed term's frequency becomes the Beta posterior mean
 ``(beta_strength * knowledge + n_present) / (beta_strength + n_present + n_absent)``.
 """
@@ -29,6 +32,12 @@ from sklearn.utils.validation import check_is_fitted
 from ml.models.likelihood import ColumnIndex, propagate_max, term_ancestors, term_likelihood
 
 PRIORS = ("uniform", "prevalence")
+#: The softmax temperature fitted by ``ml.evaluation.fit_temperature`` on 1,000 simulated patients (seed 3: 3 terms,
+#: half imprecise, 1 noise term, uniform prior): 0.7255. It took the top-1 calibration error on 1,000 other
+#: patients from 0.141 to 0.043 (docs/BENCHMARKS.md); 1.0 is the untempered softmax.
+CALIBRATED_TEMPERATURE = 0.73
+#: One finding's row of an evidence table: HPO id, present?, log likelihood ratio per disease (None: redundant).
+Evidence = tuple[str, bool, "np.ndarray | None"]
 SEXES = {"female": "FEMALE", "male": "MALE", "f": "FEMALE", "m": "MALE"}
 
 # Earliest age (years) at which each HPO onset class begins; onset terms not listed begin at birth (0).
@@ -65,7 +74,7 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         sex_mismatch_lr: float = 0.01,
         length_penalty: float = 0.5,
         noise_rate: float = 0.0,
-        temperature: float = 1.0,
+        temperature: float = CALIBRATED_TEMPERATURE,
     ):
         self.kb = kb
         self.floor = floor
@@ -274,15 +283,20 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         disease = self.kb.disease_index.get(disease_id)
         if disease is None:
             raise KeyError(f"unknown disease {disease_id!r}")
+        return explain_disease(self.evidence_table(present, absent), disease)
+
+    def evidence_table(self, present: Sequence[str], absent: Sequence[str]) -> list[Evidence]:
+        """Return each finding's log likelihood ratios over all diseases (``None`` for a redundant finding)."""
+        check_is_fitted(self)
         present_terms, absent_terms = self.term_indices(present), self.term_indices(absent)
         kept_present, kept_absent = _informative(self.closure_, present_terms, absent_terms)
-        evidence = []
+        table = []
         for terms, kept, flag in ((present_terms, kept_present, True), (absent_terms, kept_absent, False)):
             weight = 1.0 if flag else self.absent_weight
             for term in dict.fromkeys(terms):
-                log_lr = weight * float(self._finding_log_lr(term, flag)[disease]) if term in kept else 0.0
-                evidence.append((self.kb.term_ids[term], flag, log_lr))
-        return sorted(evidence, key=lambda item: -item[2])
+                vector = weight * self._finding_log_lr(term, flag) if term in kept else None
+                table.append((self.kb.term_ids[term], flag, vector))
+        return table
 
     def evidence(
         self, present: Sequence[str], absent: Sequence[str], disease_ids: Sequence[str]
@@ -318,6 +332,12 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
 
 
 # ------------------------------------------------------------------------------------------ helpers
+
+
+def explain_disease(table: Sequence[Evidence], disease: int) -> list[tuple[str, bool, float]]:
+    """Return one disease's (HPO id, present?, log LR) from an evidence table, strongest support first."""
+    evidence = [(term_id, flag, 0.0 if vector is None else float(vector[disease])) for term_id, flag, vector in table]
+    return sorted(evidence, key=lambda item: -item[2])
 
 
 def _check_training_data(X, Y, *, n_terms: int, n_diseases: int):

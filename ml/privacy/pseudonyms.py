@@ -13,6 +13,9 @@ from typing import Any
 from ml.values import is_missing
 
 PSEUDONYM_PREFIX = "p_"
+#: Rows of a source without patient ids are anonymous patients: their own prefix (and HMAC domain) keeps them
+#: apart from every real patient's pseudonym.
+ROW_PSEUDONYM_PREFIX = "a_"
 #: 24 hex characters = 96 bits. By the birthday bound, the chance that any two of n patients collide is
 #: about n**2 / 2**97: ~6e-16 for ten million patients, so linkage errors from truncation are negligible.
 PSEUDONYM_HEX_CHARS = 24
@@ -48,6 +51,15 @@ def pseudonymize(patient_id: Any, *, key: bytes) -> str:
         raise ValueError(f"cannot pseudonymize a missing or empty patient id: {patient_id!r}")
     digest = hmac.new(key, b"pseudonym\x00" + normalized.encode("utf-8"), hashlib.sha256).hexdigest()
     return PSEUDONYM_PREFIX + digest[:PSEUDONYM_HEX_CHARS]
+
+
+def row_pseudonym(source_id: str, row_number: int, *, key: bytes) -> str:
+    """Return the pseudonym (``a_`` + 24 hex chars) of an anonymous patient: one row of one upload."""
+    _check_key(key)
+    if not source_id:
+        raise ValueError("a row pseudonym needs the id of its upload (the file's sha256)")
+    message = b"row-pseudonym\x00" + str(source_id).encode("utf-8") + b"\x00" + str(int(row_number)).encode("ascii")
+    return ROW_PSEUDONYM_PREFIX + hmac.new(key, message, hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_CHARS]
 
 
 def patient_date_shift(pseudonym: str, *, key: bytes, max_days: int = 365) -> int:

@@ -27,7 +27,7 @@ from ml.privacy.kanon import (
     k_anonymity,
 )
 from ml.privacy.pseudonyms import _check_key, normalize_patient_id, patient_date_shift, pseudonymize
-from ml.privacy.scrub import CachedScrubber, ScrubResult, scrub_text
+from ml.privacy.scrub import CachedScrubber, OwnIdentifiers, ScrubResult, scrub_text
 from ml.schema import CLINICAL_COLUMNS, DATE_COLUMNS, DERIVED_COLUMNS, DIRECT_IDENTIFIER_COLUMNS, NAME_COLUMNS
 from ml.values import column_or_none, is_blank, is_missing
 
@@ -145,9 +145,29 @@ def _row_names(source: pd.DataFrame) -> list[list[Any]]:
     return source[present].astype(object).values.tolist()
 
 
+#: The record's own identifier columns searched for in its text (names have their own, token-wise search).
+OWN_IDENTIFIER_COLUMNS = tuple(column for column in DIRECT_IDENTIFIER_COLUMNS if column not in NAME_COLUMNS)
+
+
+#: Term lists hold symptom and diagnosis names: their own-name search suffices, and they are most of the cells.
+TERM_LIST_COLUMNS = frozenset({"symptoms", "absent_symptoms", "diagnoses"})
+
+
+def _row_identifiers(source: pd.DataFrame) -> list[tuple[tuple[str, Any], ...]]:
+    """Collect each row's own identifiers (address, phone, e-mail, ids...) as ``(column, value)`` pairs."""
+    present = [column for column in OWN_IDENTIFIER_COLUMNS if column in source.columns]
+    if not present:
+        return [()] * len(source)
+    rows = source[present].astype(object).values.tolist()
+    return [tuple((column, value) for column, value in zip(present, row, strict=True)
+                  if (value.strip() if isinstance(value, str) else not is_missing(value)))
+            for row in rows]
+
+
 def _scrub_text_columns(source: pd.DataFrame, *, report: AnonymizationReport) -> pd.DataFrame:
-    """Scrub notes, text lists and any unrecognised column, counting what was replaced."""
-    names = _row_names(source)
+    """Scrub notes, text lists and any other column, counting; a row's own names go from all its text, its own
+    address, phone, e-mail and ids from its notes and other free text (term lists only get the patterns)."""
+    names, identifiers = _row_names(source), _row_identifiers(source)
     placeholders: Counter[str] = Counter()
     scrubber = CachedScrubber()
     # Derived column names are reserved: a source column called "year" or "pseudonym" is not carried over.
@@ -157,8 +177,10 @@ def _scrub_text_columns(source: pd.DataFrame, *, report: AnonymizationReport) ->
         if column in known:
             continue
         values, changed = [], 0
-        for cell, row_names in zip(source[column], names, strict=True):
-            value, counts = _scrub_cell(cell, known_names=row_names, scrub=scrubber.scrub)
+        own = identifiers if column not in TERM_LIST_COLUMNS else [()] * len(source)
+        for cell, row_names, row_identifiers in zip(source[column], names, own, strict=True):
+            value, counts = _scrub_cell(cell, known_names=row_names, known_identifiers=row_identifiers,
+                                        scrub=scrubber.scrub)
             if counts:
                 placeholders.update(counts)
                 changed += 1
@@ -173,23 +195,25 @@ def _scrub_text_columns(source: pd.DataFrame, *, report: AnonymizationReport) ->
 
 
 def _scrub_cell(cell: Any, *, known_names: Sequence[Any],
+                known_identifiers: Sequence[tuple[str, Any]] | OwnIdentifiers = (),
                 scrub: Callable[..., ScrubResult] = scrub_text) -> tuple[Any, dict[str, int]]:
     """Scrub a string, every item of a list, or the text form of any other non-missing value."""
     if isinstance(cell, str):
-        result = scrub(cell, known_names=known_names)
+        result = scrub(cell, known_names=known_names, known_identifiers=known_identifiers)
         return result.text, result.counts
     if isinstance(cell, list | tuple):
         counts: Counter[str] = Counter()
         items = []
         for item in cell:
-            value, item_counts = _scrub_cell(item, known_names=known_names, scrub=scrub)
+            value, item_counts = _scrub_cell(item, known_names=known_names, known_identifiers=known_identifiers,
+                                             scrub=scrub)
             if item_counts:
                 counts.update(item_counts)
             items.append(value)
         return items, counts
     if is_missing(cell) or isinstance(cell, bool):
         return cell, {}
-    result = scrub(cell, known_names=known_names)
+    result = scrub(cell, known_names=known_names, known_identifiers=known_identifiers)
     if not result.counts:
         # Numbers, dates and other objects keep their type unless their text form holds an identifier.
         return cell, {}

@@ -11,6 +11,7 @@ ROUTES = [
     ("GET", "/admin/uploads/999/validation.csv", {ANON: 302, CLIN: 403, ADMIN: 404, AUDIT: 404}),
     ("GET", "/admin/uploads/999/raw", {ANON: 302, CLIN: 403, ADMIN: 404, AUDIT: 403}),
     ("POST", "/admin/uploads/999/delete", {ANON: 302, CLIN: 403, ADMIN: 404, AUDIT: 403}),
+    ("POST", "/admin/uploads/999/start", {ANON: 302, CLIN: 403, ADMIN: 404, AUDIT: 403}),
     ("GET", "/admin/profiles", {ANON: 302, CLIN: 403, ADMIN: 200, AUDIT: 200}),
     ("GET", "/admin/profiles/nope", {ANON: 302, CLIN: 403, ADMIN: 404, AUDIT: 404}),
     ("POST", "/admin/profiles/nope", {ANON: 302, CLIN: 403, ADMIN: 400, AUDIT: 403}),

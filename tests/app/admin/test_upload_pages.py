@@ -151,3 +151,18 @@ def test_raw_file_keeps_an_accented_name_in_the_download(site):
     assert raw.status_code == 200 and raw.data == registry_jsonl()
     assert "filename*=UTF-8''historias%20cl%C3%ADnicas%202024.jsonl" in raw.headers["Content-Disposition"]
     raw.close()
+
+
+def test_several_notes_chosen_on_the_page_are_one_upload_and_one_report(site, run_worker):
+    client = login_as(site, "admin")
+    notes = [(f"P-{n:04}.txt", f"Refiere tos y fiebre desde hace {n} días.".encode()) for n in range(1, 6)]
+    response = upload(client, notes, source="Clinic", profile="clinic_notes")
+    assert response.status_code == 302
+    [created] = db.session.scalars(select(Upload)).all()
+    assert response.headers["Location"] == f"/admin/uploads/{created.id}"
+    run_worker()
+    db.session.refresh(created)
+    assert (created.status, created.rows_loaded) == (UploadStatus.LOADED, 5), created.error
+    assert db.session.scalar(select(func.count(Case.id))) == 5
+    detail = client.get(f"/admin/uploads/{created.id}").text
+    assert created.filename in detail and "P-0001" not in detail

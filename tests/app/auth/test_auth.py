@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import AuditEvent, User
+from app.models import AuditEvent, LoginThrottle, User
 from app.time import utcnow
 from tests.conftest import PASSWORD, csrf_token_from
 
@@ -55,7 +55,7 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(client, 
     assert response.status_code == 429
     assert "Too many failed attempts" in response.text
     # Once the lock expires the right password works again.
-    user.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.execute(update(LoginThrottle).values(locked_until=utcnow() - timedelta(seconds=1)))
     db.session.commit()
     assert client.post("/auth/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
 

@@ -1,5 +1,7 @@
 """The ``flask users`` and ``flask seed-accounts`` commands."""
 
+import re
+
 from sqlalchemy import select
 
 from app.extensions import db
@@ -45,3 +47,29 @@ def test_seed_accounts_creates_one_per_role_once(app):
     assert sorted(db.session.scalars(select(User.role))) == ["admin", "auditor", "clinician"]
     assert first.output.count("password:") == 3
     assert "none created" in runner.invoke(args=["seed-accounts"]).output
+
+
+def test_every_seeded_account_logs_in_through_the_login_page(app, client):
+    output = app.test_cli_runner().invoke(args=["seed-accounts"]).output
+    accounts = re.findall(r"^ +(\w+) +(\S+@\S+) +password: (\S+)$", output, flags=re.MULTILINE)
+    assert sorted(role for role, _, _ in accounts) == ["admin", "auditor", "clinician"], output
+    for _role, email, password in accounts:
+        assert client.get("/auth/login").status_code == 200
+        response = client.post("/auth/login", data={"email": email, "password": password})
+        assert response.status_code == 302, (email, response.text)
+        assert response.headers["Location"] == "/"
+        assert client.get("/").status_code == 200
+        client.post("/auth/logout")
+
+
+def test_seed_accounts_refuses_a_domain_the_login_form_refuses(app):
+    result = app.test_cli_runner().invoke(args=["seed-accounts", "--domain", "dxflow.local"])
+    assert result.exit_code == 1 and "login form would refuse" in result.output
+    assert db.session.scalar(select(User.id).limit(1)) is None
+
+
+def test_seed_accounts_lists_the_existing_accounts_without_passwords(app):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["seed-accounts"])
+    again = runner.invoke(args=["seed-accounts"]).output
+    assert "clinician@dxflow.example.org" in again and "password:" not in again

@@ -71,12 +71,15 @@ def test_only_absent_symptoms_still_rank(client, clinician):
     assert "thin" in {w["code"] for w in body["warnings"]}
 
 
-def test_only_a_note_is_accepted_and_says_it_was_not_read(client, clinician):
-    body = api(client, note="Fever for three days, no cough.").get_json()
-    codes = {w["code"] for w in body["warnings"]}
-    assert {"note_not_read", "no_findings"} <= codes and len(body["predictions"]) == 10
+def test_only_a_note_is_read_for_findings_and_its_text_is_never_stored(client, clinician):
+    body = api(client, note="Fever for three days, no cough. Possible headache.").get_json()
+    found = {(f["hpo_id"], f["present"], f["how"]) for f in body["findings"]}
+    assert ("HP:0001945", True, "note") in found and ("HP:0012735", False, "note") in found
+    assert "HP:0002315" not in {hpo for hpo, _, _ in found}  # "possible": uncertain, not used
+    assert "note_uncertain" in {w["code"] for w in body["warnings"]} and len(body["predictions"]) == 10
     row = db.session.get(Prediction, body["prediction_id"])
-    assert row.inputs["note"] is True and "Fever" not in str(row.inputs)
+    assert row.inputs["note"] is True and row.inputs["present"] == ["HP:0001945"]
+    assert row.inputs["absent"] == ["HP:0012735"] and "three days" not in str(row.inputs)
 
 
 def test_fahrenheit_is_converted(client, clinician):

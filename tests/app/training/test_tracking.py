@@ -30,3 +30,4 @@ def test_a_finished_run_is_logged_to_mlflow(make_app, run_worker, tmp_path):
         assert tracked.data.tags["dxflow.training_run"] == str(run.id)
         artifacts = [item.path for item in client.list_artifacts(run.mlflow_run_id, "model")]
         assert artifacts == ["model/model.dxbundle"]
+        assert list((tmp_path / "mlartifacts").rglob("model.dxbundle"))  # Beside the store, not in ./mlruns.

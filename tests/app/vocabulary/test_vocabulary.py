@@ -160,7 +160,7 @@ def test_decisions_need_a_csrf_token(make_app, tmp_path_factory, make_user):
     user = make_user("admin")
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
     assert client.post(f"/admin/vocabulary/{term.id}/map", data={"target": "HP:0000989"}).status_code == 400
     assert client.post(f"/admin/vocabulary/{term.id}/ignore").status_code == 400
@@ -181,6 +181,21 @@ def test_terms_api_completes_in_the_asked_language(app, client, login):
     assert len(client.get("/api/v1/terms?q=pain&limit=3").get_json()) == 3
 
 
+@pytest.mark.parametrize("query,expected", [("HP:0001945", "HP:0001945"), ("hp_0012735", "HP:0012735"),
+                                            ("HP_0002315", "HP:0002315"), ("HP:0000004", "HP:0012823")])
+def test_terms_api_resolves_a_pasted_hpo_id(app, client, login, query, expected):
+    login("clinician")
+    response = client.get(f"/api/v1/terms?q={query}&lang=en")
+    assert response.status_code == 200 and [item["id"] for item in response.get_json()] == [expected]
+
+
+def test_terms_api_puts_the_exact_lexicon_entry_first(app, client, login):
+    login("clinician")
+    found = client.get("/api/v1/terms?q=fatiga&lang=es").get_json()
+    assert found[0]["id"] == "HP:0012378" and found[0]["matched"] == "fatiga"
+    assert "HP:0003473" in [item["id"] for item in found]  # Fatigable weakness still offered, after it
+
+
 def test_diseases_api_completes_names_and_aliases(app, client, login):
     login("clinician")
     found = client.get("/api/v1/diseases?q=gerd&lang=en").get_json()
@@ -197,6 +212,8 @@ def test_diseases_api_completes_names_and_aliases(app, client, login):
         ("?q=fever&lang=fr", "lang must be one of"),
         ("?q=fever&limit=0", "limit must be"),
         ("?q=fever&limit=500", "limit must be"),
+        ("?q=fever&limit=abc", "limit must be"),  # was silently ignored
+        ("?q=fever&limit=", "limit must be"),
     ],
 )
 def test_terms_api_refuses_bad_queries_in_json(app, client, login, query, message):

@@ -40,6 +40,7 @@ from app.warehouse import (
     validation_report,
 )
 from app.warehouse.loader import WAREHOUSE_LOCK, LoadRefused, WarehouseLoader
+from app.warehouse.service import raw_file
 from ml.ingest import IngestionError, SourceProfile
 from tests.kb_build import session_kb_dir
 from tests.ml.test_storage import s3_bucket, s3_endpoint  # noqa: F401 (fixtures: a real S3 server process)
@@ -256,6 +257,16 @@ def test_the_same_file_twice_is_refused_but_a_failed_one_can_come_again(wh):
     assert failed.status == UploadStatus.FAILED
     [again] = create_upload([("bad.csv", io.BytesIO(b"x;y\n1;2\n"))], "hospital", "hospital_csv", enqueue=False)
     assert again.id != failed.id
+
+
+def test_the_same_bytes_under_another_name_keep_the_first_upload_s_original_name(wh, admin):
+    [failed] = ingest([("first-name.csv", b"x;y\n1;2\n")])
+    assert failed.status == UploadStatus.FAILED
+    [again] = create_upload([("second-name.csv", io.BytesIO(b"x;y\n1;2\n"))], "hospital", "hospital_csv",
+                            enqueue=False)
+    assert again.storage_key == failed.storage_key  # stored once per content
+    # Before: put_raw rewrote the name kept beside the bytes, so the earlier upload's raw file took the new name.
+    assert raw_file(failed, user=admin) == (b"x;y\n1;2\n", "first-name.csv")
 
 
 BAD_ROW = ("P-0003;Ana;Ruiz;11111111H;600000000;ana@example.org;Calle Luna 1;28015;01/01/1970;M;14/05/2024;"

@@ -100,3 +100,28 @@ def test_dxflow_beats_the_resnik_baseline_on_the_same_simulated_patients(kb):
     assert results["dxflow"]["top1"] > results["resnik"]["top1"] + 0.1
     assert results["dxflow"]["mrr"] > results["resnik"]["mrr"]
     assert results["dxflow"]["ties"]["true_tie_mean"] < results["resnik"]["ties"]["true_tie_mean"]
+
+
+def test_group_scores_rank_same_disease_entries_as_one():
+    from ml.evaluation import group_logsumexp, group_max
+
+    groups = np.array([0, 1, 0, 2])
+    assert group_max(np.array([1.0, 5.0, 3.0, 2.0]), groups).tolist() == [3.0, 5.0, 2.0]
+    log_p = np.log(np.array([0.2, 0.5, 0.2, 0.1]))
+    assert np.exp(group_logsumexp(log_p, groups)) == pytest.approx([0.4, 0.5, 0.1])
+
+
+@pytest.mark.slow
+def test_a_fitted_temperature_calibrates_the_top1_probability_on_other_patients(kb):
+    from ml.evaluation import fit_temperature, grouped_evaluation, top1_calibration
+
+    model = KnowledgeModel(kb, prior="uniform", temperature=1.0).fit()
+    temperature = fit_temperature(model, simulate_patients(kb, n_patients=150, random_state=11))
+    held_out = simulate_patients(kb, n_patients=150, random_state=12)
+    before = top1_calibration(model, held_out)
+    after = top1_calibration(KnowledgeModel(kb, prior="uniform", temperature=temperature).fit(), held_out)
+    assert temperature < 1 and after["ece_top1"] < before["ece_top1"]
+    assert after["top1_accuracy"] == before["top1_accuracy"]  # a temperature never changes the ranking
+    rankers = {"dxflow": knowledge_ranker(model)}
+    grouped = grouped_evaluation(held_out, rankers, kb.disease_group)["dxflow"]
+    assert grouped["patients"] == 150 and grouped["top10"] >= evaluate_simulated(held_out, rankers)["dxflow"]["top10"]

@@ -505,3 +505,30 @@ def test_clinic_notes_profile(tmp_path):
     valid, errors = read_canonical(path, "clinic_notes")
     assert errors == []
     assert valid[["patient_id", "notes"]].values.tolist() == [["P000123", "Niño de 4 años con fiebre. Niega tos."]]
+
+
+def test_propose_never_maps_a_0_1_column_to_a_measurement():
+    sample = pd.DataFrame({"weight_gain": ["0", "1", "0"], "weight_loss": ["1", "0", "0"],
+                           "mild_fever": ["0", "0", "1"], "height_cm": ["170", "165", "180"],
+                           "weight": ["0", "1", "1"], "prognosis": ["A", "B", "C"]})
+    profile = propose_profile(list(sample.columns), sample)
+    assert profile.column_map == {"height_cm": "height"}
+    assert profile.symptom_layout == "wide"
+    assert profile.symptom_columns == ["weight_gain", "weight_loss", "mild_fever", "weight"]
+
+
+@pytest.mark.parametrize("header", ["label", "prognosis", "disease", "Diagnosis", "diagnóstico", "Diagnostico", "dx",
+                                    "condition", "Disease", "enfermedad", "diagnosis_name", "illness"])
+def test_propose_recognises_the_usual_diagnosis_column_names(header):
+    sample = pd.DataFrame({header: ["Psoriasis", "Dengue", "Common Cold"],
+                           "text": ["I have had a rash on my elbows for weeks and it itches.",
+                                    "High fever, pain behind my eyes and aching joints since Monday.",
+                                    "Runny nose, sneezing and a mild sore throat for two days now."]})
+    profile = propose_profile(list(sample.columns), sample)
+    assert profile.diagnosis_columns == [header] and profile.notes_column == "text"
+    assert profile.rows_are_patients is True and profile.column_map == {}
+
+
+def test_propose_says_rows_are_patients_only_without_a_patient_column():
+    sample = pd.DataFrame({"patient_id": ["A1", "A2"], "symptoms": ["fever", "cough"]})
+    assert propose_profile(list(sample.columns), sample).rows_are_patients is False

@@ -508,3 +508,37 @@ def test_errors_to_csv_is_a_downloadable_report():
         ["3", "temperature", "temperature 50 °C is outside 25–45 °C"],
         ["", "'=cmd", "x, y"],
     ]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Bad files that used to end in "internal error" (issue #16.9)
+# ---------------------------------------------------------------------------------------------------------
+
+DEEP = '{"a":' * 100_000 + "1" + "}" * 100_000
+HUGE_NUMBER = '{"age": ' + "9" * 5_000 + "}"
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("deep.json", f"[{DEEP}]", "deep.json is nested too deeply"),  # was RecursionError
+    ("deep.jsonl", DEEP + "\n", "deep.jsonl: line 1 is nested too deeply"),
+    ("arrays.json", "[" * 100_000 + "]" * 100_000, "arrays.json is nested too deeply"),
+    ("huge.json", f"[{HUGE_NUMBER}]", "huge.json holds a number with more than 4,300 digits"),  # was ValueError
+    ("huge.jsonl", '{"id": 1}\n' + HUGE_NUMBER + "\n", "huge.jsonl: line 2 holds a number with more than 4,300"),
+])
+def test_json_too_deep_or_with_a_huge_number_is_refused_with_its_own_message(write, name, content, message):
+    with pytest.raises(IngestionError, match=message):
+        read_all(write(name, content))
+
+
+@pytest.mark.parametrize("name", ["cases.csv", "cases.json", "cases.txt"])
+def test_a_workbook_under_another_extension_is_refused_with_its_own_message(tmp_path, name):
+    workbook = write_workbook(tmp_path / "cases.xlsx", [["age", "sex"], [40, "F"]])
+    misnamed = tmp_path / name
+    misnamed.write_bytes(workbook.read_bytes())  # was openpyxl's InvalidFileException
+    suffix = name.rpartition(".")[2]
+    with pytest.raises(IngestionError, match=rf"{name} is an Excel workbook, not a \.{suffix} file; rename it"):
+        read_all(misnamed)
+    assert len(read_all(workbook)) == 1  # the same bytes named .xlsx read fine
+    bare = tmp_path / "cases"
+    bare.write_bytes(workbook.read_bytes())
+    assert len(read_all(bare)) == 1  # and so do they without an extension (openpyxl refused that path too)

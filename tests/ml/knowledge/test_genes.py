@@ -29,3 +29,30 @@ def test_the_shipped_file_names_the_genes_of_well_known_diseases():
     genes = parse_genes_to_phenotype(hpo_data_dir() / "genes_to_phenotype.txt")
     assert len(genes) > 5000
     assert "FBN1" in genes["OMIM:154700"] and "CFTR" in genes["OMIM:219700"]
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory):
+    from ml.knowledge import get_kb
+    from tests.kb_build import session_kb_dir
+
+    return get_kb(session_kb_dir(tmp_path_factory))
+
+
+def test_the_knowledge_base_carries_each_diseases_genes(kb):
+    assert kb.manifest["schema_version"] == 2 and "genes_to_phenotype.txt" in kb.manifest["sources"]
+    assert kb.disease("OMIM:154700").genes == ("FBN1",)
+    assert "CFTR" in kb.disease("ORPHA:586").genes
+    assert kb.disease("ICD10:B54").genes == ()
+    assert kb.manifest["counts"]["diseases_with_genes"] > 8000
+
+
+def test_omim_and_orpha_entries_of_the_same_disease_are_linked(kb):
+    assert kb.same_disease("OMIM:154700") == ("OMIM:154700", "ORPHA:558")
+    assert kb.same_disease("ORPHA:558") == ("ORPHA:558", "OMIM:154700")
+    assert kb.same_disease("OMIM:219700") == ("OMIM:219700", "ORPHA:586")
+    assert set(kb.same_disease("ORPHA:280")) == {"ORPHA:280", "OMIM:194190", "DECIPHER:1"}
+    lone = next(d for d in kb.disease_ids if d.startswith("OMIM:") and len(kb.same_disease(d)) == 1)
+    assert kb.same_disease(lone) == (lone,)
+    with pytest.raises(KeyError):
+        kb.same_disease("OMIM:0")

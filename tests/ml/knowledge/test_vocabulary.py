@@ -280,3 +280,36 @@ def test_autocomplete_answers_every_prefix_length(vocabulary):
     """Every prefix length gets suggestions; their speed is measured by bench/bench_vocabulary.py."""
     for word in ("a", "ab", "abd", "abdo", "s", "sk", "skin", "f", "fi", "fieb", "d", "do", "dolor"):
         assert vocabulary.autocomplete(word, lang="es" if word.startswith(("fi", "do")) else "en"), word
+
+
+@pytest.mark.parametrize(
+    "typed,kind,expected",
+    [
+        ("HP:0001945", "symptom", "HP:0001945"),
+        ("hp_0012735", "symptom", "HP:0012735"),
+        ("HP_0002315", "symptom", "HP:0002315"),
+        (" hp:0012378 ", "symptom", "HP:0012378"),
+        ("HP:0000004", "symptom", "HP:0012823"),  # alt id of Clinical modifier
+        ("HP:0000057", "symptom", "HP:0008665"),  # obsolete, replaced by Clitoral hypertrophy
+        ("ORPHA:558", "disease", "ORPHA:558"),
+        ("J11.1", "disease", "ICD10:J11.1"),
+    ],
+)
+def test_autocomplete_resolves_a_pasted_id_to_its_current_term(vocabulary, typed, kind, expected):
+    found = vocabulary.autocomplete(typed, kind=kind)
+    assert [item["id"] for item in found] == [expected]
+    assert found[0]["matched"] == typed.strip() and found[0]["name"]
+
+
+def test_autocomplete_of_an_unknown_id_offers_nothing_rather_than_words(vocabulary):
+    assert vocabulary.autocomplete("HP:9999999") == []
+
+
+@pytest.mark.parametrize(
+    "typed,lang,first_id",
+    [("fatiga", "es", "HP:0012378"), ("Fatiga", "en", "HP:0012378"), ("cansancio", "es", "HP:0012378"),
+     ("fatigue", "en", "HP:0012378"), ("fiebre", "es", "HP:0001945")],
+)
+def test_autocomplete_ranks_an_exact_lexicon_entry_first(vocabulary, typed, lang, first_id):
+    found = vocabulary.autocomplete(typed, lang=lang)
+    assert found[0]["id"] == first_id

@@ -731,7 +731,8 @@ def test_no_injected_identifier_survives_anonymize_records():
     assert "hba1c 7.2%" in haystack
     # Every note had a title cue and a cue-less surname; the Spanish one also has a lower-case surname.
     assert report.placeholders["NAME"] >= 5
-    expected_start = "Ms. [NAME], medical record number [MRN], [ADDRESS]. Phone [PHONE]"
+    # The record's own mrn column reads "medical record number ...": the whole own value goes, label and all.
+    expected_start = "Ms. [NAME], [MRN], [ADDRESS]. Phone [PHONE]"
     assert anonymized["notes"][2].startswith(expected_start)
 
 
@@ -753,3 +754,61 @@ def test_the_cached_scrubber_gives_each_cell_what_scrub_text_gives_it():
         assert scrubber.scrub(text, known_names=names) == scrub_text(text, known_names=names), (text, names)
     assert scrubber.scrub("dolor de garganta", known_names=["Garganta"]).text == "dolor de [NAME]"
     assert scrubber.scrub("dolor de garganta", known_names=["José"]).text == "dolor de garganta"
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "Vive en Gran Vía 99, Madrid.",
+        "Vive en Gran Vía 40, 1º izda., Barcelona.",
+        "Domicilio: Rambla de Catalunya 12, 3º B.",
+        "Vive en La Rambla 7.",
+        "Dirección Ronda de Toledo 5, 2º dcha.",
+        "Vive en Travesía del Mar 3.",
+        "Vive en Camino Viejo 22.",
+        "Vive en Carretera de Valencia 14.",
+        "Vive en Plaza de España 1.",
+        "Vive en Paseo del Prado 8.",
+        "Vive en Avenida de América 10.",
+        "Vive en Av. de América 10.",
+        "Vive en C/ Mayor 5.",
+        "Lives at 4521 Maple Avenue.",
+        "Lives at 12 Baker Crescent.",
+        "Lives at 7 Elm Close.",
+    ],
+)
+def test_scrub_text_replaces_spanish_and_english_street_addresses(note):
+    scrubbed = scrub_text(note).text
+    assert "[ADDRESS]" in scrubbed and not any(char.isdigit() for char in scrubbed), scrubbed
+
+
+@pytest.mark.parametrize("text", ["Pasea por la Gran Vía cada tarde.", "La vía aérea está libre.",
+                                  "Camina 20 minutos al día."])
+def test_scrub_text_keeps_streets_without_a_house_number_and_ordinary_words(text):
+    assert scrub_text(text).text == text
+
+
+def test_a_record_s_own_identifiers_are_scrubbed_from_its_text_whatever_the_spelling():
+    own = [("address", "Calle Inventada Larguísima 40, 1º izda., Utopía"), ("phone", "+34 612 345 678"),
+           ("email", "x.y7@example.net"), ("national_id", "X1234567L"), ("patient_id", "344-205"),
+           ("mrn", "HC/77-1")]
+    note = ("calle inventada larguísima 40 queda lejos; tel. 612-345-678 o 612 34 56 78; X.Y7@EXAMPLE.NET; "
+            "doc X1234567L; caso 344-205, ref HC/77-1; 1344-2051 is another number.")
+    result = scrub_text(note, known_identifiers=own)
+    assert result.text == ("[ADDRESS] queda lejos; tel. [PHONE] o [PHONE]; [EMAIL]; doc [NATIONAL_ID]; caso [ID], "
+                           "ref [MRN]; 1344-2051 is another number.")
+    assert CachedScrubber().scrub(note, known_identifiers=own) == result
+    assert scrub_text(note).text != result.text  # without them, the cue-less own address and ids survive
+
+
+def test_anonymize_records_scrubs_each_row_s_own_address_phone_and_ids_from_its_notes():
+    records = pd.DataFrame([
+        {"patient_id": "P-1", "address": "Gran Vía 99, Madrid", "phone": "600111222", "national_id": "Y7654321G",
+         "symptoms": ["tos"], "notes": "Vive en Gran Vía 99, Madrid. Contacto 600 111 222, documento Y7654321G."},
+        {"patient_id": "P-2", "address": "Sendero Oculto 3", "symptoms": ["tos"],
+         "notes": "Reside en Sendero Oculto 3 (sin ascensor)."},
+    ])
+    anonymized, report = anonymize_records(records, key=KEY, k=1)
+    assert list(anonymized["notes"]) == ["Vive en [ADDRESS]. Contacto [PHONE], documento [NATIONAL_ID].",
+                                         "Reside en [ADDRESS] (sin ascensor)."]
+    assert report.notes_scrubbed == 2
