@@ -82,8 +82,8 @@ class PredictForm:
                 )
         form.note = args.get("note") or ""
         if len(form.note) > MAX_NOTE_CHARS:
-            form.errors["note"] = _("The note is longer than %(n)s characters: paste the relevant part.",
-                                    n=f"{MAX_NOTE_CHARS:,}")
+            limit = format(MAX_NOTE_CHARS, ",")
+            form.errors["note"] = _("The note is longer than %(n)s characters: paste the relevant part.", n=limit)
         lang = (args.get("lang") or default_lang).strip().lower()
         if lang not in LANGUAGES:
             form.errors["lang"] = _("lang must be one of: %(langs)s.", langs=", ".join(LANGUAGES))
