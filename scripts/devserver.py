@@ -175,6 +175,10 @@ def serve(env: dict, processes: list, *, with_demo: bool, accounts: str) -> None
     one stops or Ctrl-C."""
     if env.get("RQ_INLINE") != "1":
         processes.append(start_logged([sys.executable, "-m", "worker"], LOGS / "worker.log", env))
+        # RQ's cron scheduler runs the periodic jobs of worker/cron.py (the monitoring check), as compose's scheduler.
+        rq = str(Path(sys.executable).with_name("rq"))
+        processes.append(start_logged([rq, "cron", "--url", env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+                                       "worker.cron"], LOGS / "scheduler.log", env))
     web = start_logged([sys.executable, "-m", "flask", "run", "--host", HOST, "--port", str(PORT)], LOGS / "web.log",
                        env)
     processes.append(web)
