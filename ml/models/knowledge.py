@@ -9,6 +9,8 @@ prior plus, for every finding, the log likelihood ratio ``log P(finding | diseas
   term (or one of its ancestors) gets the floor;
 - an absent term counts with ``(1 - P) / (1 - background)``, and a NOT annotation of the term or one of its
   ancestors makes ``P = 0``;
+- ancestors less informative than ``min_shared_ic`` lend no partial match, so a disease with nothing near an
+  observed finding gets the floor rather than a ratio close to 1;
 - every ratio is at least ``floor``, so one unexpected finding never eliminates a disease;
 - age below a disease's earliest annotated onset, or a sex the disease's annotations exclude, multiply by
   ``age_mismatch_lr`` / ``sex_mismatch_lr``.
@@ -38,6 +40,10 @@ PRIORS = ("uniform", "prevalence")
 CALIBRATED_TEMPERATURE = 0.73
 #: One finding's row of an evidence table: HPO id, present?, log likelihood ratio per disease (None: redundant).
 Evidence = tuple[str, bool, "np.ndarray | None"]
+#: Ancestors carried by more than exp(-2) = 13.5 % of diseases (the root, organ systems) lend no partial match:
+#: through them every disease "explained" any finding at about the background rate (ratio ~1), so a common
+#: disease missing a rare disease's hallmarks lost almost nothing and its prevalence prior won (issue #11).
+MIN_SHARED_IC = 2.0
 SEXES = {"female": "FEMALE", "male": "MALE", "f": "FEMALE", "m": "MALE"}
 
 # Earliest age (years) at which each HPO onset class begins; onset terms not listed begin at birth (0).
@@ -74,6 +80,7 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         sex_mismatch_lr: float = 0.01,
         length_penalty: float = 0.5,
         noise_rate: float = 0.0,
+        min_shared_ic: float = MIN_SHARED_IC,
         temperature: float = CALIBRATED_TEMPERATURE,
     ):
         self.kb = kb
@@ -86,6 +93,7 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         self.sex_mismatch_lr = sex_mismatch_lr
         self.length_penalty = length_penalty
         self.noise_rate = noise_rate
+        self.min_shared_ic = min_shared_ic
         self.temperature = temperature
 
     # ------------------------------------------------------------------------------------------- fit
@@ -165,6 +173,7 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
             excluded=self.excluded_,
             closure=self.closure_,
             information_content=self.information_content_,
+            min_shared_ic=self.min_shared_ic,
         )
         if self.observed_ is not None:
             rows, values = self.observed_.column(term)

@@ -66,15 +66,20 @@ def term_likelihood(
     excluded: ColumnIndex | None,
     closure: sparse.csr_array,
     information_content: np.ndarray,
+    min_shared_ic: float = 0.0,
 ) -> np.ndarray:
     """Return P(term or a descendant is present | disease) for every disease, 0 where the disease excludes it.
 
     The value is the best, over the term and its ancestors ``a``, of the disease's propagated frequency at
     ``a`` times ``exp(-(IC(term) - IC(a)))``: an exact or more general match keeps its frequency, a more
-    specific or sibling match keeps a share that shrinks with the information it lacks.
+    specific or sibling match keeps a share that shrinks with the information it lacks. Ancestors with less
+    information than ``min_shared_ic`` (the root, organ systems) share nothing: that every disease has *some*
+    phenotypic abnormality does not explain a specific finding, which then gets no likelihood at all.
     """
     probability = np.zeros(propagated.shape[0], dtype=np.float64)
     ancestors = term_ancestors(closure, term)
+    if min_shared_ic > 0:
+        ancestors = ancestors[(information_content[ancestors] >= min_shared_ic) | (ancestors == term)]
     shares = np.exp(information_content[ancestors] - information_content[term])
     for ancestor, share in zip(ancestors.tolist(), shares.tolist(), strict=True):
         dense = propagated.dense.get(ancestor)
