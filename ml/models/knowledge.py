@@ -10,7 +10,8 @@ prior plus, for every finding, the log likelihood ratio ``log P(finding | diseas
 - an absent term counts with ``(1 - P) / (1 - background)``, and a NOT annotation of the term or one of its
   ancestors makes ``P = 0``;
 - ancestors less informative than ``min_shared_ic`` lend no partial match, so a disease with nothing near an
-  observed finding gets the floor rather than a ratio close to 1;
+  observed finding no longer keeps a ratio close to 1; with probability ``noise_rate`` a reported finding is
+  unrelated to the disease, so that ratio becomes ``noise_rate`` (a real penalty, never an elimination);
 - every ratio is at least ``floor``, so one unexpected finding never eliminates a disease;
 - age below a disease's earliest annotated onset, or a sex the disease's annotations exclude, multiply by
   ``age_mismatch_lr`` / ``sex_mismatch_lr``.
@@ -40,10 +41,14 @@ PRIORS = ("uniform", "prevalence")
 CALIBRATED_TEMPERATURE = 0.73
 #: One finding's row of an evidence table: HPO id, present?, log likelihood ratio per disease (None: redundant).
 Evidence = tuple[str, bool, "np.ndarray | None"]
-#: Ancestors carried by more than exp(-2) = 13.5 % of diseases (the root, organ systems) lend no partial match:
+#: Ancestors carried by more than exp(-3) = 5 % of diseases (root, organ systems, "Seizure") lend no partial match:
 #: through them every disease "explained" any finding at about the background rate (ratio ~1), so a common
 #: disease missing a rare disease's hallmarks lost almost nothing and its prevalence prior won (issue #11).
-MIN_SHARED_IC = 2.0
+MIN_SHARED_IC = 3.0
+#: The share of reported findings unrelated to the diagnosis (comorbidities, incidental findings, coding slips):
+#: a finding a disease does not explain then costs it a ratio of NOISE_RATE, not the floor. With MIN_SHARED_IC it
+#: replaces the old root share, which gave every disease a ratio near 1 for any finding (docs/MODEL.md).
+NOISE_RATE = 0.05
 SEXES = {"female": "FEMALE", "male": "MALE", "f": "FEMALE", "m": "MALE"}
 
 # Earliest age (years) at which each HPO onset class begins; onset terms not listed begin at birth (0).
@@ -79,7 +84,7 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         age_mismatch_lr: float = 0.1,
         sex_mismatch_lr: float = 0.01,
         length_penalty: float = 0.5,
-        noise_rate: float = 0.0,
+        noise_rate: float = NOISE_RATE,
         min_shared_ic: float = MIN_SHARED_IC,
         temperature: float = CALIBRATED_TEMPERATURE,
     ):
