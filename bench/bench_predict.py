@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from ml.evaluation import simulate_patients  # noqa: E402
 from ml.knowledge import build_kb, load_kb, resolve_build_dir  # noqa: E402
 from ml.models import KnowledgeModel  # noqa: E402
+from ml.models.knowledge import explain_disease  # noqa: E402
 from ml.predict import KnowledgeRanker, Query, annotation_table, candidate_findings, next_questions  # noqa: E402
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
@@ -52,7 +53,8 @@ def full_prediction(kb, model, ranker, query: Query) -> None:
     """Do what the service does in ml/: rank, evidence for the top 10, the next questions."""
     ranking = ranker.rank(query)
     top = ranking.top(query.top)
-    model.evidence(query.present, query.absent, [disease for disease, _ in top])
+    table = ranking.extra["evidence_table"]
+    [explain_disease(table, kb.disease_index[disease]) for disease, _ in top]
     pool = list(ranking.disease_ids)
     candidates = candidate_findings(kb, pool[:10], query.present + query.absent)
     next_questions(np.asarray(ranking.probabilities), candidates, lambda ids: model.term_likelihoods(ids, pool),

@@ -24,6 +24,7 @@ from app.models import Prediction, PredictionFeedback
 from app.predict.forms import PredictForm
 from app.vocabulary.service import current_vocabulary
 from ml.models import KnowledgeModel
+from ml.models.knowledge import explain_disease
 from ml.notes import reader_for
 from ml.predict import (
     KnowledgeRanker,
@@ -150,7 +151,7 @@ def predict(form: PredictForm, *, user, channel: str) -> Result:
     query = Query(present=present, absent=absent, age=form.age, sex=sex, top=form.top)
     ranking = predictor.ranker.rank(query)
     top = ranking.top(form.top)
-    evidence = predictor.model.evidence(present, absent, [disease for disease, _ in top])
+    evidence = _evidence(predictor, ranking, query, [disease for disease, _ in top])
     predictions = [
         _prediction(kb, vocabulary, rank, disease, probability, evidence[disease], lang)
         for rank, (disease, probability) in enumerate(top, start=1)
@@ -171,6 +172,15 @@ def predict(form: PredictForm, *, user, channel: str) -> Result:
     )
     _log(result, form, query, user=user, channel=channel)
     return result
+
+
+def _evidence(predictor: Predictor, ranking, query: Query, disease_ids: list[str]) -> dict:
+    """Return each top disease's evidence, from the ranking's own likelihood ratios when it carries them."""
+    table = ranking.extra.get("evidence_table")
+    if table is None:  # another ranker (the fusion): the knowledge model explains, each ratio computed once
+        table = predictor.model.evidence_table(query.present, query.absent)
+    index = predictor.kb.disease_index
+    return {disease: explain_disease(table, index[disease]) for disease in disease_ids}
 
 
 def _understand(form: PredictForm, vocabulary, lang: str):

@@ -9,6 +9,9 @@ prior plus, for every finding, the log likelihood ratio ``log P(finding | diseas
   term (or one of its ancestors) gets the floor;
 - an absent term counts with ``(1 - P) / (1 - background)``, and a NOT annotation of the term or one of its
   ancestors makes ``P = 0``;
+- ancestors less informative than ``min_shared_ic`` lend no partial match, so a disease with nothing near an
+  observed finding no longer keeps a ratio close to 1; with probability ``noise_rate`` a reported finding is
+  unrelated to the disease, so that ratio becomes ``noise_rate`` (a real penalty, never an elimination);
 - every ratio is at least ``floor``, so one unexpected finding never eliminates a disease;
 - age below a disease's earliest annotated onset, or a sex the disease's annotations exclude, multiply by
   ``age_mismatch_lr`` / ``sex_mismatch_lr``.
@@ -29,7 +32,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ml.models.likelihood import ColumnIndex, propagate_max, term_ancestors, term_likelihood
+from ml.models.likelihood import ColumnIndex, propagate_max, rows_likelihood, term_ancestors, term_likelihood
 
 PRIORS = ("uniform", "prevalence")
 #: The softmax temperature fitted by ``ml.evaluation.fit_temperature`` on 1,000 simulated patients (seed 3: 3 terms,
@@ -38,6 +41,14 @@ PRIORS = ("uniform", "prevalence")
 CALIBRATED_TEMPERATURE = 0.73
 #: One finding's row of an evidence table: HPO id, present?, log likelihood ratio per disease (None: redundant).
 Evidence = tuple[str, bool, "np.ndarray | None"]
+#: Ancestors carried by more than exp(-3) = 5 % of diseases (root, organ systems, "Seizure") lend no partial match:
+#: through them every disease "explained" any finding at about the background rate (ratio ~1), so a common
+#: disease missing a rare disease's hallmarks lost almost nothing and its prevalence prior won (issue #11).
+MIN_SHARED_IC = 3.0
+#: The share of reported findings unrelated to the diagnosis (comorbidities, incidental findings, coding slips):
+#: a finding a disease does not explain then costs it a ratio of NOISE_RATE, not the floor. With MIN_SHARED_IC it
+#: replaces the old root share, which gave every disease a ratio near 1 for any finding (docs/MODEL.md).
+NOISE_RATE = 0.05
 SEXES = {"female": "FEMALE", "male": "MALE", "f": "FEMALE", "m": "MALE"}
 
 # Earliest age (years) at which each HPO onset class begins; onset terms not listed begin at birth (0).
@@ -73,7 +84,8 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         age_mismatch_lr: float = 0.1,
         sex_mismatch_lr: float = 0.01,
         length_penalty: float = 0.5,
-        noise_rate: float = 0.0,
+        noise_rate: float = NOISE_RATE,
+        min_shared_ic: float = MIN_SHARED_IC,
         temperature: float = CALIBRATED_TEMPERATURE,
     ):
         self.kb = kb
@@ -86,6 +98,7 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         self.sex_mismatch_lr = sex_mismatch_lr
         self.length_penalty = length_penalty
         self.noise_rate = noise_rate
+        self.min_shared_ic = min_shared_ic
         self.temperature = temperature
 
     # ------------------------------------------------------------------------------------------- fit
@@ -165,6 +178,7 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
             excluded=self.excluded_,
             closure=self.closure_,
             information_content=self.information_content_,
+            min_shared_ic=self.min_shared_ic,
         )
         if self.observed_ is not None:
             rows, values = self.observed_.column(term)
@@ -174,12 +188,12 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
     def _finding_log_lr(self, term: int, present: bool) -> np.ndarray:
         """Return the log likelihood ratio of one finding for every disease."""
         probability = self._likelihood(term)
-        background = float(probability.mean())
         if present:
             probability = probability * self.report_scale_
             background = float(probability.mean())
         else:
-            probability, background = 1.0 - probability, 1.0 - background
+            background = 1.0 - float(probability.mean())
+            probability = 1.0 - probability
         ratio = probability / max(background, 1e-12)
         if present and self.noise_rate:
             # A reported finding is unrelated noise with probability noise_rate: its likelihood is then the
@@ -267,6 +281,21 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         """Return the ``top`` diseases with their posterior probability, most probable first."""
         check_is_fitted(self)
         score = self._log_scores(self.term_indices(present), self.term_indices(absent), age, sex)
+        return self._top(score, top)
+
+    def rank_explained(
+        self, present: Sequence[str], absent: Sequence[str] = (), *, age=None, sex=None, top: int = 10
+    ) -> tuple[list[tuple[str, float]], list[Evidence]]:
+        """Return :meth:`rank` and :meth:`evidence_table` at the cost of one: the ranking sums the table's rows."""
+        table = self.evidence_table(present, absent)
+        score = self.log_prior_ + self._demographic_log_lr(age, sex)
+        for _term_id, _flag, vector in table:
+            if vector is not None:
+                score = score + vector
+        return self._top(score, top), table
+
+    def _top(self, score: np.ndarray, top: int) -> list[tuple[str, float]]:
+        """Return the ``top`` diseases of a score vector with their posterior probability, best first."""
         top = min(max(int(top), 0), len(score))
         best = np.argpartition(-score, top - 1)[:top] if top else np.array([], dtype=int)
         best = best[np.lexsort((best, -score[best]))]
@@ -316,12 +345,25 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         return {disease_id: sorted(items, key=lambda item: -item[2]) for disease_id, items in found.items()}
 
     def term_likelihoods(self, hpo_ids: Sequence[str], disease_ids: Sequence[str]) -> np.ndarray:
-        """Return ``P(term or a descendant | disease)`` as a ``len(disease_ids) x len(hpo_ids)`` table."""
+        """Return ``P(term or a descendant | disease)`` as a ``len(disease_ids) x len(hpo_ids)`` table.
+
+        Only the requested diseases' rows are read: for a pool of 30 diseases this costs a fraction of
+        computing each likelihood over every disease.
+        """
         check_is_fitted(self)
-        rows = [self.kb.disease_index[disease_id] for disease_id in disease_ids]
-        table = np.empty((len(rows), len(hpo_ids)))
-        for column, term in enumerate(self.term_indices(hpo_ids)):
-            table[:, column] = self._likelihood(term)[rows]
+        rows = np.array([self.kb.disease_index[disease_id] for disease_id in disease_ids], dtype=np.int64)
+        terms = self.term_indices(hpo_ids)
+        table = rows_likelihood(
+            terms,
+            propagated=self.propagated_.matrix[rows],
+            excluded=self.excluded_.matrix[rows] if self.excluded_ is not None else None,
+            closure=self.closure_,
+            information_content=self.information_content_,
+            min_shared_ic=self.min_shared_ic,
+        )
+        if self.observed_ is not None:
+            observed = self.observed_.matrix[rows][:, terms].tocoo()
+            table[observed.row, observed.col] = observed.data
         return table
 
     def term_probability(self, disease_id: str, hpo_id: str) -> float:

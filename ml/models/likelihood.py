@@ -32,6 +32,7 @@ class ColumnIndex:
     """Column-wise read access to a disease x term sparse matrix, cheap enough for one query term at a time."""
 
     def __init__(self, matrix: sparse.sparray, *, dense_share: float = 0.1) -> None:
+        self.matrix = sparse.csr_array(matrix)  # row access, e.g. the likelihoods of a few diseases only
         csc = sparse.csc_array(matrix)
         csc.sort_indices()
         self.indptr, self.indices, self.data = csc.indptr, csc.indices, csc.data
@@ -66,15 +67,20 @@ def term_likelihood(
     excluded: ColumnIndex | None,
     closure: sparse.csr_array,
     information_content: np.ndarray,
+    min_shared_ic: float = 0.0,
 ) -> np.ndarray:
     """Return P(term or a descendant is present | disease) for every disease, 0 where the disease excludes it.
 
     The value is the best, over the term and its ancestors ``a``, of the disease's propagated frequency at
     ``a`` times ``exp(-(IC(term) - IC(a)))``: an exact or more general match keeps its frequency, a more
-    specific or sibling match keeps a share that shrinks with the information it lacks.
+    specific or sibling match keeps a share that shrinks with the information it lacks. Ancestors with less
+    information than ``min_shared_ic`` (the root, organ systems) share nothing: that every disease has *some*
+    phenotypic abnormality does not explain a specific finding, which then gets no likelihood at all.
     """
     probability = np.zeros(propagated.shape[0], dtype=np.float64)
     ancestors = term_ancestors(closure, term)
+    if min_shared_ic > 0:
+        ancestors = ancestors[(information_content[ancestors] >= min_shared_ic) | (ancestors == term)]
     shares = np.exp(information_content[ancestors] - information_content[term])
     for ancestor, share in zip(ancestors.tolist(), shares.tolist(), strict=True):
         dense = propagated.dense.get(ancestor)
@@ -89,3 +95,35 @@ def term_likelihood(
             rows, _ = excluded.column(ancestor)
             probability[rows] = 0.0
     return probability
+
+
+def rows_likelihood(
+    terms: list[int],
+    *,
+    propagated: sparse.csr_array,
+    excluded: sparse.csr_array | None,
+    closure: sparse.csr_array,
+    information_content: np.ndarray,
+    min_shared_ic: float = 0.0,
+) -> np.ndarray:
+    """Return :func:`term_likelihood` for a few diseases (the rows given) and several terms, ``rows x terms``.
+
+    The union of the terms' ancestors is read once as a small dense block, so each term costs a few
+    vector operations instead of a Python loop over its ancestors.
+    """
+    spans = [term_ancestors(closure, term) for term in terms]
+    spans = [
+        span[(information_content[span] >= min_shared_ic) | (span == term)] if min_shared_ic > 0 else span
+        for span, term in zip(spans, terms, strict=True)
+    ]
+    union = np.unique(np.concatenate(spans)) if spans else np.array([], dtype=np.int64)
+    block = propagated[:, union].toarray()
+    blocked = excluded[:, union].toarray() if excluded is not None else None
+    table = np.zeros((propagated.shape[0], len(terms)))
+    for column, (term, span) in enumerate(zip(terms, spans, strict=True)):
+        positions = np.searchsorted(union, span)
+        shares = np.exp(information_content[span] - information_content[term])
+        table[:, column] = (block[:, positions] * shares).max(axis=1)
+        if blocked is not None:
+            table[blocked[:, positions].any(axis=1), column] = 0.0
+    return table

@@ -49,14 +49,19 @@ class KnowledgeRanker:
         self.pool = pool
 
     def rank(self, query: Query) -> Ranking:
-        """Return the ``max(query.top, pool)`` most probable diseases for ``query``."""
-        ranked = self.model.rank(
+        """Return the ``max(query.top, pool)`` most probable diseases for ``query``.
+
+        ``extra["evidence_table"]`` holds the per-finding log likelihood ratios the score was summed from
+        (``KnowledgeModel.evidence_table``), so the evidence of the top diseases costs nothing more.
+        """
+        ranked, table = self.model.rank_explained(
             query.present, query.absent, age=query.age, sex=query.sex, top=max(query.top, self.pool)
         )
         return Ranking(
             disease_ids=tuple(disease for disease, _ in ranked),
             probabilities=tuple(probability for _, probability in ranked),
             model_version=self.model_version,
+            extra={"evidence_table": table},
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from scipy import sparse
 
 LIKELIHOOD_CLIP = (0.02, 0.98)  # no finding is certain for a disease: the same floor of doubt as the ranking
 
@@ -94,15 +95,8 @@ def candidate_findings(kb, disease_ids: Sequence[str], known: Sequence[str], *, 
 
 def annotation_table(kb, disease_ids: Sequence[str], term_ids: Sequence[str]) -> np.ndarray:
     """Return the annotated frequency of each term (0 when not annotated) for each disease, a rough likelihood."""
-    annotations = kb.annotations
-    position = {kb.term_index[term]: column for column, term in enumerate(term_ids)}
-    table = np.zeros((len(disease_ids), len(term_ids)))
-    for row, disease_id in enumerate(disease_ids):
-        index = kb.disease_index[disease_id]
-        start, end = annotations.indptr[index], annotations.indptr[index + 1]
-        for term, frequency in zip(annotations.indices[start:end].tolist(), annotations.data[start:end].tolist(),
-                                   strict=True):
-            column = position.get(term)
-            if column is not None:
-                table[row, column] = frequency
-    return table
+    rows = [kb.disease_index[disease_id] for disease_id in disease_ids]
+    columns = [kb.term_index[term] for term in term_ids]
+    if not rows or not columns:
+        return np.zeros((len(rows), len(columns)))
+    return sparse.csr_array(kb.annotations[rows])[:, columns].toarray()
