@@ -44,6 +44,9 @@ def _secret(name: str, *, production: bool, instance_dir: Path) -> str:
     return _dev_secret(name, instance_dir)
 
 
+SQLITE_BUSY_SECONDS = 60
+
+
 @dataclass
 class Config:
     """Flask settings; build one with :meth:`from_env` or pass overrides in tests."""
@@ -92,6 +95,13 @@ class Config:
     LANGUAGES: tuple[str, ...] = ("en", "es")
     BABEL_DEFAULT_LOCALE: str = "en"
     TESTING: bool = False
+
+    def __post_init__(self) -> None:
+        # SQLite allows one writer: a job loading an upload holds the lock for seconds, so the web app and
+        # `flask ingest` wait up to 60 s for it instead of failing after sqlite3's default 5 s.
+        if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            connect_args = self.SQLALCHEMY_ENGINE_OPTIONS.setdefault("connect_args", {})
+            connect_args.setdefault("timeout", SQLITE_BUSY_SECONDS)
 
     @classmethod
     def from_env(cls, **overrides) -> Config:

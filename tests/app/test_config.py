@@ -58,3 +58,32 @@ def test_config_error_is_raised_in_process_too(monkeypatch, tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         Config.from_env()
+
+
+def test_sqlite_waits_for_a_writer_longer_than_sqlite3s_five_seconds(tmp_path):
+    """A job loading an upload holds SQLite's write lock for seconds; another writer waits instead of failing."""
+    import sqlite3
+    import threading
+
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{tmp_path / 'busy.sqlite3'}"
+    config = Config(SQLALCHEMY_DATABASE_URI=url)
+    assert config.SQLALCHEMY_ENGINE_OPTIONS["connect_args"]["timeout"] >= 30
+    engine = create_engine(url, **config.SQLALCHEMY_ENGINE_OPTIONS)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (n INTEGER)"))
+    holder = sqlite3.connect(tmp_path / "busy.sqlite3", isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO t VALUES (1)")
+    release = threading.Timer(6.0, holder.execute, args=("COMMIT",))
+    release.start()
+    try:
+        with engine.begin() as connection:  # blocks until the holder commits, past sqlite3's default 5 s
+            connection.execute(text("INSERT INTO t VALUES (2)"))
+    finally:
+        release.join()
+        holder.close()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 2
+    engine.dispose()
