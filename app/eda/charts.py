@@ -1,6 +1,6 @@
 """Plotly figures (plain ``{"data", "layout"}`` dicts) built from an ``ml.eda.summarize`` summary.
 
-The page embeds each figure as JSON in a ``<script type="application/json">`` element and ``static/js/eda.js``
+The page embeds each figure as JSON in a ``<script type="application/json">`` element and ``static/js/charts.js``
 draws it with the plotly bundle served by :func:`app.eda.routes.plotly_js`: no inline script, no CDN.
 """
 

@@ -1,6 +1,6 @@
 """Plotly figures (plain ``{"data", "layout"}`` dicts) of the monitoring dashboard.
 
-The page embeds each as JSON in a ``<script type="application/json">`` element; ``static/js/monitoring.js`` draws
+The page embeds each as JSON in a ``<script type="application/json">`` element; ``static/js/charts.js`` draws
 them with the plotly bundle the EDA blueprint serves from the installed package (no inline script, no CDN).
 """
 

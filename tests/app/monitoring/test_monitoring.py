@@ -98,7 +98,7 @@ def test_a_check_reads_the_logged_predictions_and_the_dashboard_shows_it(app, cl
     html = page.text
     for element in ("chart-volume", "chart-drift", "chart-performance", "chart-alerts", "chart-models"):
         assert f'<script type="application/json" id="{element}">' in html
-    assert "/eda/plotly.min.js" in html and "js/monitoring.js" in html
+    assert "/eda/plotly.min.js" in html and "js/charts.js" in html
     assert "<script>" not in html  # no inline script: CSP 'self'
     assert "/monitoring/run" not in html  # auditors read only
     figure = json.loads(html.split('id="chart-volume">')[1].split("</script>")[0])

@@ -1,4 +1,4 @@
-// Draw every monitoring chart: each <div data-chart="ID"> takes its figure from <script type="application/json" id="ID">.
+// Draw every chart of a page: each <div data-chart="ID"> takes its figure from <script type="application/json" id="ID">.
 (function () {
   if (typeof Plotly === "undefined") return;
   document.querySelectorAll("[data-chart]").forEach((element) => {
