@@ -52,7 +52,10 @@ class KnowledgeRanker:
 
 
 class BundleRanker:
-    """Rank with a fitted ``FusedRanker`` (a trained bundle fused with the knowledge model) as ``model_version``."""
+    """Rank with a fitted ``FusedRanker`` (a trained bundle fused with the knowledge model) as ``model_version``.
+
+    Bundle labels the knowledge base does not list are left out: the page can neither name nor explain them.
+    """
 
     def __init__(self, fused: FusedRanker, model_version: str, *, pool: int = 30):
         self.fused = fused
@@ -65,8 +68,11 @@ class BundleRanker:
         return self.fused.bundle
 
     def rank(self, query: Query) -> Ranking:
-        """Return the ``max(query.top, pool)`` most probable diseases for ``query``, fused."""
-        return replace(self.fused.rank(query, top=max(query.top, self.pool)), model_version=self.model_version)
+        """Return the ``max(query.top, pool)`` most probable diseases of the knowledge base for ``query``, fused."""
+        n_extra = len(self.fused.classes_) - self.fused.knowledge_model.kb.n_diseases
+        ranking = self.fused.rank(query, top=max(query.top, self.pool) + n_extra)
+        entries = tuple(entry for entry in ranking if entry.knowledge_probability is not None)
+        return replace(ranking, entries=entries[: max(query.top, self.pool)], model_version=self.model_version)
 
 
 def to_celsius(value: float, unit: str) -> float:
