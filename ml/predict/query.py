@@ -42,8 +42,9 @@ class KnowledgeRanker:
         ranked = self.model.rank(
             query.present, query.absent, age=query.age, sex=query.sex, top=max(query.top, self.pool)
         )
+        kb = self.model.kb
         entries = tuple(
-            RankedDisease(disease_id=disease, name=self.model.kb.disease(disease).name, probability=probability,
+            RankedDisease(disease_id=disease, name=kb.disease_names[kb.disease_index[disease]], probability=probability,
                           source="knowledge", model_weight=0.0, model_probability=None,
                           knowledge_probability=probability, evidence=())
             for disease, probability in ranked
