@@ -1,4 +1,4 @@
-"""``flask evaluate simulated`` and ``flask rank-cases``: the knowledge-informed model from the command line."""
+"""``flask evaluate simulated`` and ``flask rank-cases``: the knowledge model (or the champion) from the CLI."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from app.predict.service import champion_ranker
+from app.registry.service import current_predictor, serving_status
 from ml.evaluation import ResnikBaseline, evaluate_simulated, knowledge_ranker, resnik_ranker, simulate_patients
 from ml.knowledge import get_kb
 from ml.models import KnowledgeModel
@@ -82,19 +84,26 @@ def simulated_command(patients, terms, imprecision, noise, excluded, seed, prior
 @click.option("--model", "model_name", type=click.Choice(["kb", "champion"]), default="kb", show_default=True)
 def rank_cases_command(input_path: Path, output_path: Path, top: int, model_name: str) -> None:
     """Rank every case of a TSV (case_id, present_hpo, excluded_hpo) into case_id, rank, disease_id, score rows."""
-    if model_name == "champion":
-        raise click.ClickException("--model champion needs the model registry, which is not there yet: use --model kb.")
     try:
         cases = read_cohort_tsv(input_path)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
+    bundle, version = current_predictor() if model_name == "champion" else (None, None)
+    if model_name == "champion" and bundle is None:
+        refused = serving_status().get("model_error")
+        raise click.ClickException("No champion model to rank with" + (f" ({refused})" if refused else "")
+                                   + ": train one with `flask train` (or promote a version), or use --model kb.")
     model = KnowledgeModel(_knowledge_base()).fit()
+    # The champion ranks through the same fusion the prediction page serves.
+    ranker = champion_ranker(model, bundle, version).fused if bundle is not None else model
     started = time.perf_counter()
-    rows = rank_cohort(model, cases, top=top)
+    rows = rank_cohort(ranker, cases, top=top)
     count = write_ranked_tsv(rows, output_path)
     seconds = time.perf_counter() - started
     warnings = sum(1 for row in rows if row["warning"])
-    click.echo(f"Ranked {len(cases)} cases into {count} rows ({warnings} warnings) in {seconds:.1f} s: {output_path}")
+    served = f"model v{version.version}" if bundle is not None else "knowledge-informed model"
+    click.echo(f"Ranked {len(cases)} cases with the {served} into {count} rows ({warnings} warnings) "
+               f"in {seconds:.1f} s: {output_path}")
 
 
 COMMANDS = (evaluate_cli, rank_cases_command)

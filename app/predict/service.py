@@ -2,9 +2,11 @@
 
 One :class:`Predictor` per process and knowledge-base build (fitting the knowledge model takes ~2 s). Its
 ``ranker`` is the pluggable ranking source: any object with ``model_version`` and
-``rank(query) -> ml.predict.Ranking``. The default is ``KnowledgeRanker`` (``model_version = "knowledge-only"``);
-when the model registry (#10) has a verified champion, ``set_ranker(app, ranker)`` installs its fusion. The
-evidence and the next questions always come from the knowledge model, whichever ranker ranks.
+``rank(query) -> ml.predict.Ranking``. Each prediction asks the registry for the champion it serves
+(``current_predictor``, cached): while there is none (or it was refused with nothing before it) the
+``KnowledgeRanker`` ranks (``model_version = "knowledge-only"``); when the champion's bundle changes, a
+``BundleRanker`` over its fusion with the knowledge model takes over (``model_version = "v3"``). The evidence and
+the next questions always come from the knowledge model, whichever ranker ranks.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from app import audit
 from app.extensions import db
 from app.models import Prediction, PredictionFeedback
 from app.predict.forms import PredictForm
+from app.registry.service import current_predictor
 from app.vocabulary.service import current_vocabulary
-from ml.models import KnowledgeModel
+from ml.models import FusedRanker, KnowledgeModel
 from ml.models.knowledge import explain_disease
 from ml.notes import reader_for
 from ml.predict import (
+    BundleRanker,
     KnowledgeRanker,
     Query,
     annotation_table,
@@ -78,9 +82,20 @@ def get_predictor() -> Predictor:
     return predictor
 
 
-def set_ranker(ranker) -> None:
-    """Make ``ranker`` (e.g. the registry's verified champion fusion) rank from now on, in this process."""
-    get_predictor().ranker = ranker
+def current_ranker(predictor: Predictor):
+    """Return the ranker of the champion the registry serves (knowledge-only without one), installing it if new."""
+    bundle, version = current_predictor()
+    ranker = predictor.ranker
+    if getattr(ranker, "bundle", None) is not bundle:
+        ranker = champion_ranker(predictor.model, bundle, version) if bundle is not None else KnowledgeRanker(
+            predictor.model)
+        predictor.ranker = ranker
+    return ranker
+
+
+def champion_ranker(model: KnowledgeModel, bundle, version) -> BundleRanker:
+    """Return the fusion of a champion bundle with the knowledge model, named after its version ("v3")."""
+    return BundleRanker(FusedRanker(model, bundle).fit(), f"v{version.version}")
 
 
 # ---------------------------------------------------------------------------------------------- result
@@ -148,8 +163,9 @@ def predict(form: PredictForm, *, user, channel: str) -> Result:
     present = tuple(dict.fromkeys(f.hpo_id for f in findings if f.present))
     absent = tuple(dict.fromkeys(f.hpo_id for f in findings if not f.present and f.hpo_id not in present))
     sex = form.sex if form.sex in ("female", "male") else None
-    query = Query(present=present, absent=absent, age=form.age, sex=sex, top=form.top)
-    ranking = predictor.ranker.rank(query)
+    query = Query(present=present, absent=absent, age=form.age, sex=sex, temperature_c=form.temperature_c,
+                  top=form.top)
+    ranking = current_ranker(predictor).rank(query)
     top = ranking.top(form.top)
     evidence = _evidence(predictor, ranking, query, [disease for disease, _ in top])
     predictions = [

@@ -10,8 +10,9 @@ sum to one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -37,17 +38,33 @@ class RankedDisease:
     model_weight: float  # w, the supervised model's share of the probability
     model_probability: float | None  # the bundle's calibrated probability (None: not one of its labels)
     knowledge_probability: float | None  # the knowledge model's (None: a bundle label the KB lacks)
-    evidence: tuple[tuple[str, bool, float], ...]  # (HPO id, present?, log likelihood ratio), strongest first
+    evidence: tuple[tuple[str, bool, float], ...]  # (HPO id, present?, log LR), strongest first; () if not computed
     genes: tuple[str, ...] = ()
     same_disease: tuple[str, ...] = ()  # other entries (OMIM, ORPHA, ...) naming the same disease
 
 
 @dataclass(frozen=True, slots=True)
 class Ranking:
-    """A fused differential: entries best first, and the query's HPO ids the knowledge base did not know."""
+    """A differential: entries best first, the query's HPO ids the knowledge base did not know, the model version."""
 
     entries: tuple[RankedDisease, ...]
     ignored_terms: tuple[str, ...] = field(default=())
+    model_version: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)  # what a ranker computed on the way (evidence tables)
+
+    @property
+    def disease_ids(self) -> tuple[str, ...]:
+        """Return the ranked disease ids, best first."""
+        return tuple(entry.disease_id for entry in self.entries)
+
+    @property
+    def probabilities(self) -> tuple[float, ...]:
+        """Return the ranked probabilities, best first."""
+        return tuple(entry.probability for entry in self.entries)
+
+    def top(self, n: int) -> list[tuple[str, float]]:
+        """Return the first ``n`` (disease id, probability) pairs."""
+        return [(entry.disease_id, entry.probability) for entry in self.entries[:n]]
 
     def __iter__(self) -> Iterator[RankedDisease]:
         return iter(self.entries)

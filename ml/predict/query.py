@@ -1,10 +1,13 @@
-"""The prediction query, the ranking a ranker returns, and the knowledge-only ranker."""
+"""The prediction query and the two rankers: the knowledge-only one and the trained bundle fused with it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 import numpy as np
+
+from ml.features import Query as FeatureQuery
+from ml.models.fusion import FusedRanker, RankedDisease, Ranking
 
 FEVER = "HP:0001945"
 HYPOTHERMIA = "HP:0002045"
@@ -15,34 +18,20 @@ HYPOTHERMIA_BELOW_C = 35.0
 
 
 @dataclass(frozen=True)
-class Query:
-    """One patient's findings as current HPO ids, with age (years) and sex when known."""
+class Query(FeatureQuery):
+    """One patient's findings as current HPO ids, age (years), sex, temperature (°C), and how many diseases to rank.
 
-    present: tuple[str, ...] = ()
-    absent: tuple[str, ...] = ()
-    age: float | None = None
-    sex: str | None = None
+    A feature query with ``top``: the trained bundle encodes it as it encodes a training case.
+    """
+
     top: int = 10
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """The most probable diseases for one query, most probable first, from one model version."""
-
-    disease_ids: tuple[str, ...]
-    probabilities: tuple[float, ...]
-    model_version: str
-    extra: dict = field(default_factory=dict, compare=False)
-
-    def top(self, n: int) -> list[tuple[str, float]]:
-        """Return the first ``n`` (disease id, probability) pairs."""
-        return list(zip(self.disease_ids[:n], self.probabilities[:n], strict=True))
 
 
 class KnowledgeRanker:
     """Rank with the knowledge-informed model alone (the default until a champion is registered)."""
 
     model_version = "knowledge-only"
+    bundle = None
 
     def __init__(self, model, *, pool: int = 30):
         self.model = model
@@ -57,12 +46,38 @@ class KnowledgeRanker:
         ranked, table = self.model.rank_explained(
             query.present, query.absent, age=query.age, sex=query.sex, top=max(query.top, self.pool)
         )
-        return Ranking(
-            disease_ids=tuple(disease for disease, _ in ranked),
-            probabilities=tuple(probability for _, probability in ranked),
-            model_version=self.model_version,
-            extra={"evidence_table": table},
+        kb = self.model.kb
+        entries = tuple(
+            RankedDisease(disease_id=disease, name=kb.disease_names[kb.disease_index[disease]], probability=probability,
+                          source="knowledge", model_weight=0.0, model_probability=None,
+                          knowledge_probability=probability, evidence=())
+            for disease, probability in ranked
         )
+        return Ranking(entries=entries, model_version=self.model_version, extra={"evidence_table": table})
+
+
+class BundleRanker:
+    """Rank with a fitted ``FusedRanker`` (a trained bundle fused with the knowledge model) as ``model_version``.
+
+    Bundle labels the knowledge base does not list are left out: the page can neither name nor explain them.
+    """
+
+    def __init__(self, fused: FusedRanker, model_version: str, *, pool: int = 30):
+        self.fused = fused
+        self.model_version = model_version
+        self.pool = pool
+
+    @property
+    def bundle(self):
+        """Return the trained bundle this ranker fuses."""
+        return self.fused.bundle
+
+    def rank(self, query: Query) -> Ranking:
+        """Return the ``max(query.top, pool)`` most probable diseases of the knowledge base for ``query``, fused."""
+        n_extra = len(self.fused.classes_) - self.fused.knowledge_model.kb.n_diseases
+        ranking = self.fused.rank(query, top=max(query.top, self.pool) + n_extra)
+        entries = tuple(entry for entry in ranking if entry.knowledge_probability is not None)
+        return replace(ranking, entries=entries[: max(query.top, self.pool)], model_version=self.model_version)
 
 
 def to_celsius(value: float, unit: str) -> float:

@@ -62,14 +62,15 @@ def test_rank_cases_ranks_each_case_and_reports_unknown_ids_without_failing(runn
     assert "4 cases" in result.output
 
 
-def test_rank_cases_refuses_a_file_without_the_columns_and_the_champion_for_now(runner, tmp_path):
+def test_rank_cases_refuses_a_file_without_the_columns_and_the_champion_without_one(runner, tmp_path):
     bad = write_cohort(tmp_path / "bad.tsv", [("a", "HP:0001083")], header=("id", "terms"))
     result = runner.invoke(args=["rank-cases", "--input", str(bad), "--output", str(tmp_path / "out.tsv")])
     assert result.exit_code == 1 and "missing column(s) case_id, present_hpo" in result.output
+    good = write_cohort(tmp_path / "good.tsv", [("a", "HP:0001083", "", "")])
     result = runner.invoke(
-        args=["rank-cases", "--input", str(bad), "--output", str(tmp_path / "out.tsv"), "--model", "champion"]
+        args=["rank-cases", "--input", str(good), "--output", str(tmp_path / "out.tsv"), "--model", "champion"]
     )
-    assert result.exit_code == 1 and "use --model kb" in result.output
+    assert result.exit_code == 1 and "No champion model to rank with" in result.output and "--model kb" in result.output
     assert not (tmp_path / "out.tsv").exists()
 
 
