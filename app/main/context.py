@@ -14,7 +14,7 @@ NAVIGATION = [
     ("main.index", _l("Home"), ("clinician", "admin", "auditor")),
     ("predict.predict", _l("Differential diagnosis"), ("clinician", "admin")),
     ("admin.index", _l("Administration"), ("admin",)),
-    ("admin.audit_log", _l("Audit log"), ("admin", "auditor")),
+    ("monitoring.audit", _l("Audit log"), ("admin", "auditor")),
     ("jobs.index", _l("Jobs"), ("admin", "auditor")),
     ("training.runs", _l("Training"), ("admin", "auditor")),
     ("admin.vocabulary", _l("Vocabulary"), ("admin", "auditor")),

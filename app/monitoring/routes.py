@@ -9,6 +9,7 @@ from flask import Response, abort, flash, redirect, render_template, request, st
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.admin.forms import ExportForm
 from app.auth.session import role_required
 from app.extensions import db
 from app.jobs.service import JobsUnavailable
@@ -88,7 +89,7 @@ def _audit_filters() -> tuple[AuditFilterForm, dict]:
 def audit():
     form, filters = _audit_filters()
     events = paginate(service.audit_query(**filters))
-    return render_template("monitoring/audit.html", form=form, events=events,
+    return render_template("monitoring/audit.html", form=form, events=events, export_form=ExportForm(),
                            csv_args={key: value for key, value in request.args.items() if key != "page"})
 
 

@@ -39,5 +39,5 @@ def test_matrix_covers_every_route(app):
 
 def test_auditor_sees_no_state_changing_controls(client, login):
     login("auditor")
-    page = client.get("/admin/audit").text
-    assert "/admin/audit/export" not in page
+    page = client.get("/monitoring/audit").text
+    assert "Download these events as CSV" in page and "/admin/audit/export" not in page

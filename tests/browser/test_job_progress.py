@@ -17,7 +17,7 @@ def log_in(page, base_url: str, email: str) -> None:
 def test_job_page_follows_the_worker_to_the_result(live_server, page, make_user, run_worker):
     admin = make_user("admin")
     log_in(page, live_server, admin.email)
-    page.goto(f"{live_server}/admin/audit")
+    page.goto(f"{live_server}/monitoring/audit")
     page.click("text=Export the audit log as CSV")
     page.wait_for_url("**/jobs/*")
     assert page.inner_text("[data-field=status]") == "queued"

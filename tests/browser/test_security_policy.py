@@ -13,12 +13,12 @@ def test_pages_raise_no_content_security_policy_violation(live_server, page, mak
     admin = make_user("admin")
     log_in(page, live_server, admin.email)
     for path in ("/", "/admin/", "/admin/users", "/admin/uploads", "/admin/profiles", "/admin/vocabulary",
-                 "/admin/audit", "/jobs/", "/no/such/page"):
+                 "/monitoring/audit", "/jobs/", "/no/such/page"):
         page.goto(f"{live_server}{path}")
         # The stylesheet is applied: the top bar is laid out by dxflow.css, not the browser's defaults.
         assert page.evaluate("document.styleSheets.length") == 1
         assert page.evaluate("getComputedStyle(document.querySelector('header.topbar')).display") == "flex", path
-    page.goto(f"{live_server}/admin/audit")
+    page.goto(f"{live_server}/monitoring/audit")
     page.click("text=Export the audit log as CSV")
     page.wait_for_url("**/jobs/*")
     run_worker()

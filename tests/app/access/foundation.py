@@ -16,7 +16,7 @@ ROUTES = [
     ("GET", "/admin/users", {ANON: 302, CLIN: 403, ADMIN: 200, AUDIT: 403}),
     ("POST", "/admin/users", {ANON: 302, CLIN: 403, ADMIN: 400, AUDIT: 403}),
     ("POST", "/admin/users/999/toggle", {ANON: 302, CLIN: 403, ADMIN: 404, AUDIT: 403}),
-    ("GET", "/admin/audit", {ANON: 302, CLIN: 403, ADMIN: 200, AUDIT: 200}),
+    ("GET", "/admin/audit", {ANON: 302, CLIN: 403, ADMIN: 301, AUDIT: 301}),  # → /monitoring/audit
     ("POST", "/admin/audit/export", {ANON: 302, CLIN: 403, ADMIN: 302, AUDIT: 403}),
     ("GET", "/jobs/", {ANON: 302, CLIN: 403, ADMIN: 200, AUDIT: 200}),
     ("GET", "/jobs/999", {ANON: 302, CLIN: 403, ADMIN: 404, AUDIT: 404}),

@@ -58,7 +58,7 @@ def test_pages_keep_serving_with_a_notice_when_redis_stops(make_app, make_user, 
     stop_redis()
     with app.app_context():
         queue.forget_availability()
-    for path in ("/", "/admin/", "/admin/audit", "/jobs/"):
+    for path in ("/", "/admin/", "/monitoring/audit", "/jobs/"):
         response = client.get(path)
         assert response.status_code == 200, path
         assert NOTICE in response.text

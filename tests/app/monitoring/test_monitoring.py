@@ -209,6 +209,14 @@ def test_audit_log_filters_and_exports_csv_safe_against_formulas(app, client, ma
     assert client.get("/monitoring/audit", query_string={"since": "not a date"}).status_code == 400
 
 
+def test_the_audit_log_is_one_page_that_admins_can_also_export_from(client, login):
+    login("admin")
+    old = client.get("/admin/audit", query_string={"action": "auth."})
+    assert old.status_code == 301 and old.headers["Location"].endswith("/monitoring/audit?action=auth.")
+    page = client.get(old.headers["Location"])
+    assert page.status_code == 200 and "auth.login" in page.text and "/admin/audit/export" in page.text
+
+
 def test_the_scheduler_runs_the_check_every_configured_interval(app, monkeypatch):
     monkeypatch.setenv("MONITOR_INTERVAL_MINUTES", "15")
     scheduler = CronScheduler(connection=queue.redis)
