@@ -3,15 +3,20 @@
 Scoring follows LIRICAL (Robinson et al., Am J Hum Genet 2020;107:403-17). Each disease's score is its log
 prior plus, for every finding, the log likelihood ratio ``log P(finding | disease) / P(finding | background)``:
 
-- an observed term counts with the likelihood of ``ml.models.likelihood.term_likelihood`` (exact, more
-  general or more specific matches, the latter penalised by the information content they lack) over its
-  background, the mean of that likelihood over all diseases; a disease whose NOT annotations exclude the
-  term (or one of its ancestors) gets the floor;
-- an absent term counts with ``(1 - P) / (1 - background)``, and a NOT annotation of the term or one of its
-  ancestors makes ``P = 0``;
-- ancestors less informative than ``min_shared_ic`` lend no partial match, so a disease with nothing near an
-  observed finding no longer keeps a ratio close to 1; with probability ``noise_rate`` a reported finding is
-  unrelated to the disease, so that ratio becomes ``noise_rate`` (a real penalty, never an elimination);
+- a present term ``q`` counts with a *reporting* likelihood (``ml.models.likelihood.reported_likelihood``):
+  the chance that ``q`` is among the findings a clinician reports. Each annotation ``t`` is reportable with its
+  frequency times the reporting correction ``(mean S / S_d) ** length_penalty`` (``S_d`` = 1 + the disease's
+  summed frequencies: a long list spreads its reports thin); it is reported as itself with probability
+  ``1 - imprecision``, else as a parent, climbing on with ``walk_on`` per level (``report_walk``); the
+  likelihood of ``q`` is the *sum* over the annotations it can stand for. A term more specific than the
+  annotations gets ``specific_share`` times its best annotated ancestor's value shared out by the information
+  it adds (only ancestors with IC >= ``min_shared_ic``). With probability ``noise_rate`` a reported finding is
+  unrelated to the diagnosis, uniformly any phenotype term: ``P = (1 - noise_rate) * P_report + noise_rate / n``.
+  The ratio is over the mean of ``P`` across diseases; NOT annotations of ``q`` or an ancestor make
+  ``P_report = 0``;
+- an absent term counts with ``(1 - P) / mean(1 - P)``, ``P`` the propagated frequency
+  (``ml.models.likelihood.term_likelihood``), and a NOT annotation of the term or one of its ancestors makes
+  ``P = 0``;
 - every ratio is at least ``floor``, so one unexpected finding never eliminates a disease;
 - age below a disease's earliest annotated onset, or a sex the disease's annotations exclude, multiply by
   ``age_mismatch_lr`` / ``sex_mismatch_lr``.
@@ -32,23 +37,46 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ml.models.likelihood import ColumnIndex, propagate_max, rows_likelihood, term_ancestors, term_likelihood
+from ml.models.likelihood import (
+    ColumnIndex,
+    propagate_max,
+    report_walk,
+    reported_likelihood,
+    rows_likelihood,
+    term_ancestors,
+    term_likelihood,
+)
 
 PRIORS = ("uniform", "prevalence")
-#: The softmax temperature fitted by ``ml.evaluation.fit_temperature`` on 1,000 simulated patients (seed 3: 3 terms,
-#: half imprecise, 1 noise term, uniform prior): 0.7255. It took the top-1 calibration error on 1,000 other
-#: patients from 0.141 to 0.043 (docs/BENCHMARKS.md); 1.0 is the untempered softmax.
-CALIBRATED_TEMPERATURE = 0.73
+#: The softmax temperature fitted by ``ml.evaluation.fit_temperature`` on 2,000 simulated patients (seed 3: 3 terms,
+#: half imprecise, 1 noise term, uniform prior) for the reporting model: 0.9665. On 2,000 other patients (seed 1)
+#: the top-1 calibration error is 0.036 at it, 0.035 untempered, 0.080 at the previous default 0.73
+#: (docs/BENCHMARKS.md); 1.0 is the untempered softmax.
+CALIBRATED_TEMPERATURE = 0.97
 #: One finding's row of an evidence table: HPO id, present?, log likelihood ratio per disease (None: redundant).
 Evidence = tuple[str, bool, "np.ndarray | None"]
 #: Ancestors carried by more than exp(-3) = 5 % of diseases (root, organ systems, "Seizure") lend no partial match:
 #: through them every disease "explained" any finding at about the background rate (ratio ~1), so a common
 #: disease missing a rare disease's hallmarks lost almost nothing and its prevalence prior won (issue #11).
 MIN_SHARED_IC = 3.0
-#: The share of reported findings unrelated to the diagnosis (comorbidities, incidental findings, coding slips):
-#: a finding a disease does not explain then costs it a ratio of NOISE_RATE, not the floor. With MIN_SHARED_IC it
-#: replaces the old root share, which gave every disease a ratio near 1 for any finding (docs/MODEL.md).
-NOISE_RATE = 0.05
+#: The share of reported findings unrelated to the diagnosis (comorbidities, incidental findings, coding slips),
+#: each then any current phenotype term with equal probability: a finding a disease does not explain costs it
+#: the ratio of that uniform likelihood to the finding's mean, a real penalty but never an elimination.
+NOISE_RATE = 0.25
+#: The exponent of the reporting correction (mean expected feature count / the disease's): 1 is what drawing a
+#: few features by frequency implies (and scores best on the simulation), 0.75 keeps the textbook presentation
+#: of influenza first, above malaria (docs/MODEL.md).
+LENGTH_PENALTY = 0.75
+#: The chance a reported feature is coded one level more general than its annotation (a parent, uniformly) ...
+IMPRECISION = 0.5
+#: ... and, once more general, the chance it climbs one level further (per level): "Seizure" for "Focal clonic
+#: seizure" stays possible, but each level costs.
+WALK_ON = 0.2
+#: The weight of a finding coded more specifically than (or as a sibling of) the disease's annotations, before
+#: the share of the common ancestor's diseases that carry it: such codings are possible, less common than exact
+#: or more general ones (docs/MODEL.md).
+SPECIFIC_SHARE = 0.1
+GENERAL_TERMS = ("HP:0000001", "HP:0000118")  # All, Phenotypic abnormality: nobody reports them
 SEXES = {"female": "FEMALE", "male": "MALE", "f": "FEMALE", "m": "MALE"}
 
 # Earliest age (years) at which each HPO onset class begins; onset terms not listed begin at birth (0).
@@ -83,7 +111,10 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         beta_strength: float = 5.0,
         age_mismatch_lr: float = 0.1,
         sex_mismatch_lr: float = 0.01,
-        length_penalty: float = 0.5,
+        length_penalty: float = LENGTH_PENALTY,
+        imprecision: float = IMPRECISION,
+        walk_on: float = WALK_ON,
+        specific_share: float = SPECIFIC_SHARE,
         noise_rate: float = NOISE_RATE,
         min_shared_ic: float = MIN_SHARED_IC,
         temperature: float = CALIBRATED_TEMPERATURE,
@@ -97,6 +128,9 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         self.age_mismatch_lr = age_mismatch_lr
         self.sex_mismatch_lr = sex_mismatch_lr
         self.length_penalty = length_penalty
+        self.imprecision = imprecision
+        self.walk_on = walk_on
+        self.specific_share = specific_share
         self.noise_rate = noise_rate
         self.min_shared_ic = min_shared_ic
         self.temperature = temperature
@@ -125,7 +159,7 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
             self.excluded_ = ColumnIndex(excluded) if self.not_annotations else None
             self.observed_ = ColumnIndex(observed)
         self.frequencies_ = frequencies
-        self.report_scale_ = _report_scale(frequencies, self.length_penalty)
+        self._fit_reporting(kb, frequencies)
         self.log_prior_ = _log_prior(kb, self.prior)
         self.onset_min_age_ = np.array([_onset_min_age(kb, onsets) for onsets in kb.disease_onset])
         self.disease_sex_ = np.asarray(kb.disease_sex)
@@ -141,6 +175,26 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
             raise ValueError("floor must be in (0, 1]")
         if self.beta_strength <= 0 or self.temperature <= 0 or self.absent_weight < 0:
             raise ValueError("beta_strength and temperature must be positive, absent_weight non-negative")
+        for name in ("imprecision", "walk_on", "specific_share", "noise_rate"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in [0, 1]")
+
+    def _fit_reporting(self, kb, frequencies) -> None:
+        """Precompute the reporting model: which annotations get reported, and as which terms."""
+        self.report_scale_ = _report_scale(frequencies, self.length_penalty)
+        reportable = sparse.csr_array(sparse.diags_array(self.report_scale_) @ frequencies)
+        general = {kb.term_index[term_id] for term_id in GENERAL_TERMS}
+        parents = [
+            tuple(p for p in (kb.term_index[parent] for parent in term_parents) if p not in general)
+            for term_parents in kb.term_parents
+        ]
+        walk = report_walk(parents, imprecision=self.imprecision, walk_on=self.walk_on)
+        self.reported_ = ColumnIndex(sparse.csr_array(reportable @ walk))
+        # The best annotated descendant's reportable frequency: the scale is per disease, so it commutes with the max.
+        self.shared_ = ColumnIndex(sparse.csr_array(sparse.diags_array(self.report_scale_) @ self.propagated_.matrix))
+        phenotypic = kb.ancestor_closure[:, [kb.term_index[GENERAL_TERMS[1]]]].toarray().ravel()
+        # A noise finding is any current phenotype term, uniformly.
+        self.noise_likelihood_ = 1.0 / max(int(np.count_nonzero(phenotypic & ~np.asarray(kb.term_obsolete))), 1)
 
     def _update_from_counts(self, frequencies, excluded, X, Y):
         """Return frequencies and exclusions updated by Beta posterior means, and the posteriors themselves.
@@ -185,20 +239,33 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
             probability[rows] = values
         return probability
 
+    def _report_likelihood(self, term: int) -> np.ndarray:
+        """Return P(term is among the reported findings | disease) for every disease, noise included."""
+        probability = reported_likelihood(
+            term,
+            reported=self.reported_,
+            shared=self.shared_,
+            excluded=self.excluded_,
+            closure=self.closure_,
+            information_content=self.information_content_,
+            min_shared_ic=self.min_shared_ic,
+            specific_share=self.specific_share,
+        )
+        if self.observed_ is not None:  # case data, where there are some, decide the term's frequency
+            rows, values = self.observed_.column(term)
+            probability[rows] = values * self.report_scale_[rows]
+        # With probability noise_rate a reported finding is unrelated to the diagnosis: any phenotype term.
+        return (1.0 - self.noise_rate) * probability + self.noise_rate * self.noise_likelihood_
+
     def _finding_log_lr(self, term: int, present: bool) -> np.ndarray:
-        """Return the log likelihood ratio of one finding for every disease."""
-        probability = self._likelihood(term)
+        """Return the log likelihood ratio of one finding for every disease, over its mean across diseases."""
         if present:
-            probability = probability * self.report_scale_
+            probability = self._report_likelihood(term)
             background = float(probability.mean())
         else:
-            background = 1.0 - float(probability.mean())
-            probability = 1.0 - probability
+            probability = 1.0 - self._likelihood(term)
+            background = float(probability.mean())
         ratio = probability / max(background, 1e-12)
-        if present and self.noise_rate:
-            # A reported finding is unrelated noise with probability noise_rate: its likelihood is then the
-            # background's, whatever the disease.
-            ratio = (1.0 - self.noise_rate) * ratio + self.noise_rate
         return np.log(np.maximum(ratio, self.floor))
 
     def _log_scores(self, present: Sequence[int], absent: Sequence[int], age, sex) -> np.ndarray:

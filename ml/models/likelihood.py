@@ -4,7 +4,11 @@ A disease's *propagated* frequency for a term is the best frequency among the te
 descendants: a patient coded with "Seizure" matches a disease annotated with "Focal seizure". A term more
 specific than every annotation gets the frequency of its best annotated ancestor *shared out* by the
 information content it adds, ``exp(-(IC(term) - IC(ancestor)))`` (the share of the ancestor's diseases that
-carry the term), which is also the penalty for the partial match.
+carry the term), which is also the penalty for the partial match. These frequencies answer "does the patient
+show the term" (absent findings, next questions).
+
+Present findings use the *reporting model* (``report_walk``, ``reported_likelihood``): the chance a clinician
+reports the term, summed over the annotations it can stand for.
 """
 
 from __future__ import annotations
@@ -127,3 +131,80 @@ def rows_likelihood(
         if blocked is not None:
             table[blocked[:, positions].any(axis=1), column] = 0.0
     return table
+
+
+# ------------------------------------------------------------------------------- the reporting model
+
+
+def report_walk(
+    parents: list[tuple[int, ...]], *, imprecision: float, walk_on: float, depth: int = 30
+) -> sparse.csr_array:
+    """Return the term x term matrix of P(a feature annotated as ``t`` is reported as ``a``).
+
+    The feature is reported as itself with probability ``1 - imprecision``, otherwise as one of its parents
+    (uniformly; ``parents`` lists each term's parents, general terms left out), and from there it climbs on
+    to a parent with probability ``walk_on`` per level. A term without parents is reported as itself.
+    """
+    n_terms = len(parents)
+    rows = [t for t, ps in enumerate(parents) for _ in ps]
+    columns = [p for ps in parents for p in ps]
+    values = [1.0 / len(ps) for ps in parents for _ in ps]
+    step = sparse.csr_array((values, (rows, columns)), shape=(n_terms, n_terms))
+    has_parent = np.array([bool(ps) for ps in parents])
+    # climb: from a reached parent, stop with 1 - walk_on or move on (a geometric walk up the DAG)
+    stop = sparse.diags_array(np.where(has_parent, 1.0 - walk_on, 1.0))
+    climb = sparse.csr_array(stop)
+    for level in range(depth):
+        if walk_on**level < 1e-12:  # what climbs further is negligible
+            break
+        climb = sparse.csr_array(stop + walk_on * (step @ climb))
+    first = sparse.diags_array(np.where(has_parent, 1.0 - imprecision, 1.0))
+    walk = sparse.csr_array(first + imprecision * (step @ climb))
+    walk.eliminate_zeros()
+    return walk
+
+
+def reported_likelihood(
+    term: int,
+    *,
+    reported: ColumnIndex,
+    shared: ColumnIndex,
+    excluded: ColumnIndex | None,
+    closure: sparse.csr_array,
+    information_content: np.ndarray,
+    min_shared_ic: float,
+    specific_share: float,
+) -> np.ndarray:
+    """Return P(``term`` is one of the reported findings | disease), before the noise mixture, for every disease.
+
+    ``reported[d, term]`` sums, over ``d``'s annotations, their inclusion probability times the chance of
+    being reported as ``term`` (itself or an ancestor, :func:`report_walk`). A term more specific than (or a
+    sibling of) the annotations is a finer coding of one of them: through its ancestors ``a`` with
+    ``IC(a) >= min_shared_ic`` it gets ``specific_share * shared[d, a] * exp(-(IC(term) - IC(a)))``, the best
+    such annotation's inclusion probability shared out by the information the coding adds. A disease whose
+    NOT annotations exclude the term or an ancestor gets 0.
+    """
+    probability = np.zeros(reported.shape[0], dtype=np.float64)
+    dense = reported.dense.get(term)
+    if dense is not None:
+        probability += dense
+    else:
+        rows, values = reported.column(term)
+        probability[rows] = values
+    ancestors = term_ancestors(closure, term)
+    if specific_share > 0:
+        sharing = ancestors[(information_content[ancestors] >= min_shared_ic) & (ancestors != term)]
+        shares = specific_share * np.exp(information_content[sharing] - information_content[term])
+        for ancestor, share in zip(sharing.tolist(), shares.tolist(), strict=True):
+            dense = shared.dense.get(ancestor)
+            if dense is not None:
+                np.maximum(probability, dense * share, out=probability)
+                continue
+            rows, values = shared.column(ancestor)
+            if len(rows):
+                probability[rows] = np.maximum(probability[rows], values * share)
+    if excluded is not None:
+        for ancestor in ancestors:
+            rows, _ = excluded.column(ancestor)
+            probability[rows] = 0.0
+    return probability

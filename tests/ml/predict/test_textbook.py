@@ -30,8 +30,10 @@ PRESENTATIONS = [
                          "HP:0000252": "Microcephaly"}, 1),
     ("OMIM:194050", ("ORPHA:904",), {"HP:0004428": "Elfin facies", "HP:0003072": "Hypercalcemia",
                                      "HP:0100024": "Conspicuously happy disposition"}, 1),
-    ("OMIM:130000", ("ORPHA:287",), {"HP:0000974": "Hyperextensible skin", "HP:0001382": "Joint hypermobility",
-                                     "HP:0001073": "Cigarette-paper scars"}, 1),
+    # OMIM:130010 (classic type 2, COL5A2) is the same disease as OMIM:130000 (type 1, COL5A1): ORPHA:287 covers both
+    ("OMIM:130000", ("ORPHA:287", "OMIM:130010"), {"HP:0000974": "Hyperextensible skin",
+                                                   "HP:0001382": "Joint hypermobility",
+                                                   "HP:0001073": "Cigarette-paper scars"}, 1),
     ("OMIM:261600", ("ORPHA:79254",), {"HP:0004923": "Hyperphenylalaninemia",
                                        "HP:0001249": "Intellectual disability"}, 1),
     ("OMIM:100800", (), {"HP:0000256": "Macrocephaly", "HP:0002007": "Frontal bossing",
