@@ -146,24 +146,23 @@ class FusedRanker(BaseEstimator):
         best = np.argpartition(-fused, top - 1)[:top] if top else np.array([], dtype=np.int64)
         best = best[np.lexsort((best, -fused[best]))]
         entries = tuple(self._entry(int(j), fused, knowledge, supervised, table) for j in best)
-        return Ranking(entries=entries, ignored_terms=tuple(ignored))
+        return Ranking(entries=entries, ignored_terms=tuple(ignored), extra={"evidence_table": table})
 
     def _entry(self, j, fused, knowledge, supervised, table) -> RankedDisease:
         """Return the ranked entry of the disease in column ``j``."""
         kb, disease_id, weight = self.knowledge_model.kb, str(self.classes_[j]), float(self.weights_[j])
         in_kb = j < kb.n_diseases
-        record = kb.disease(disease_id) if in_kb else None
         evidence = explain_disease(table, j) if in_kb else []
         return RankedDisease(
             disease_id=disease_id,
-            name=record.name if record is not None else disease_id,
+            name=kb.disease_names[j] if in_kb else disease_id,
             probability=float(fused[j]),
             source=_source(weight),
             model_weight=weight,
             model_probability=None if np.isnan(supervised[j]) else float(supervised[j]),
             knowledge_probability=float(knowledge[j]) if in_kb else None,
             evidence=tuple(evidence),
-            genes=record.genes if record is not None else (),
+            genes=kb.disease_genes[j] if in_kb else (),
             same_disease=kb.same_disease(disease_id)[1:] if in_kb else (),
         )
 
