@@ -109,14 +109,41 @@ def champion_ranker(model: KnowledgeModel, bundle, version) -> BundleRanker:
 
 @dataclass
 class Finding:
+    """One understood finding; ``sources`` holds each (input text, how) it was understood from, in order."""
+
     text: str
     hpo_id: str
     name: str
     present: bool
     how: str
+    sources: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.sources:
+            self.sources = [(self.text, self.how)]
+
+    def merge(self, other: Finding) -> None:
+        """Add the inputs of ``other``, the same finding understood again (e.g. "fever" and 38.6 °C)."""
+        for source in other.sources:
+            if source not in self.sources:
+                self.sources.append(source)
+        self.text = "; ".join(dict.fromkeys(text for text, _ in self.sources))
+        self.how = "+".join(dict.fromkeys(how for _, how in self.sources))
 
     def to_dict(self) -> dict:
         return {"text": self.text, "hpo_id": self.hpo_id, "name": self.name, "present": self.present, "how": self.how}
+
+
+def _merged(findings: list[Finding]) -> list[Finding]:
+    """Return one finding per (HPO id, present?), each merged with the later inputs that meant the same."""
+    first: dict[tuple[str, bool], Finding] = {}
+    for finding in findings:
+        key = (finding.hpo_id, finding.present)
+        if key in first:
+            first[key].merge(finding)
+        else:
+            first[key] = finding
+    return list(first.values())
 
 
 @dataclass
@@ -247,7 +274,7 @@ def _understand(form: PredictForm, vocabulary, lang: str):
             warnings.append({"code": "note_uncertain", "message": _(
                 "The note mentions these findings with doubt; they were not used: %(names)s.",
                 names="; ".join(uncertain))})
-    return findings, unrecognised, warnings
+    return _merged(findings), unrecognised, warnings
 
 
 def _prediction(kb, vocabulary, rank: int, disease_id: str, probability: float, evidence, lang: str) -> dict:
@@ -256,15 +283,22 @@ def _prediction(kb, vocabulary, rank: int, disease_id: str, probability: float, 
     name = kb.disease_names[index]
     if lang == "es":
         name = kb.disease_names_es[index] or name
+    same = kb.same_disease(disease_id)  # itself first, then the entries (OMIM, ORPHA, ...) of the same disease
+
+    def code(prefix: str) -> str | None:
+        return next((entry for entry in same if entry.startswith(prefix)), None)
+
+    icd10 = kb.disease_icd10[index] or next(
+        (kb.disease_icd10[kb.disease_index[entry]] for entry in same[1:] if kb.disease_icd10[kb.disease_index[entry]]),
+        None)
     return {
         "rank": rank,
         "disease_id": disease_id,
         "name": name,
-        "codes": {
-            "icd10": kb.disease_icd10[index] or None,
-            "orpha": disease_id if disease_id.startswith("ORPHA:") else None,
-            "omim": disease_id if disease_id.startswith("OMIM:") else None,
-        },
+        "codes": {"icd10": icd10 or None, "orpha": code("ORPHA:"), "omim": code("OMIM:")},
+        "same_disease": list(same[1:]),
+        # The genes of the disease (under any of its entries): they tell which genetic test to order.
+        "genes": sorted({gene for entry in same for gene in kb.disease_genes[kb.disease_index[entry]]}),
         "orphan": bool(kb.disease_orphan[index]),
         "probability": round(float(probability), 6),
         "evidence": [
