@@ -102,8 +102,8 @@ class OneVsRest(BaseEstimator):
         if not hasattr(self, "linear_"):  # a model fitted before the stacked path existed
             self.linear_ = _stack_linear(self.estimators_)
         if self.linear_ is not None:
-            coef, intercept, constant, value = self.linear_
-            scores = np.asarray(X @ coef.T, dtype=np.float64).reshape(X.shape[0], -1) + intercept
+            coef_t, intercept, constant, value = self.linear_
+            scores = np.asarray(X @ coef_t, dtype=np.float64).reshape(X.shape[0], -1) + intercept
             proba = expit(scores)
             proba[:, constant] = value[constant]
             return proba
@@ -115,10 +115,11 @@ class OneVsRest(BaseEstimator):
 
 
 def _stack_linear(estimators: Sequence) -> tuple | None:
-    """Return (coef, intercept, constant mask, constant values) when every model is a binary logistic regression.
+    """Return (coef.T, intercept, constant mask, constant values) when every model is a binary logistic regression.
 
-    ``coef`` is ``n_labels x n_features`` (a constant label's row is zero and its probability its constant value);
-    ``None`` when any model is of another kind.
+    ``coef.T`` is ``n_features x n_labels``, C-contiguous (scipy copies a strided operand on every product); a
+    constant label's column is zero and its probability its constant value. ``None`` when any model is of another
+    kind.
     """
     models = [model for model in estimators if not isinstance(model, float)]
     if not models or not all(isinstance(model, LogisticRegression) and model.coef_.shape[0] == 1
@@ -134,7 +135,7 @@ def _stack_linear(estimators: Sequence) -> tuple | None:
             constant[label], value[label] = True, model
         else:
             coef[label], intercept[label] = model.coef_[0], model.intercept_[0]
-    return coef, intercept, constant, value
+    return np.ascontiguousarray(coef.T), intercept, constant, value
 
 
 def _multi_output_proba(model, X) -> np.ndarray:
