@@ -67,6 +67,8 @@ class Config:
     # Training and serving: MLflow tracking (off when empty); how often a web process checks for a new champion.
     MLFLOW_TRACKING_URI: str = ""
     PREDICTOR_CHECK_SECONDS: float = 5.0
+    # How often a web process checks for new vocabulary decisions of the admins (taken in another process).
+    VOCABULARY_CHECK_SECONDS: float = 2.0
     # Monitoring (#13): check every N minutes (the scheduler role), a retraining at most every N hours, the
     # training configuration of a retraining (None: the training service's fast default), alerts posted here.
     MONITOR_INTERVAL_MINUTES: int = 60
@@ -124,6 +126,7 @@ class Config:
             MONITOR_COOLDOWN_HOURS=float(os.environ.get("MONITOR_COOLDOWN_HOURS", cls.MONITOR_COOLDOWN_HOURS)),
             ALERT_WEBHOOK_URL=os.environ.get("ALERT_WEBHOOK_URL", ""),
             PREDICTOR_CHECK_SECONDS=float(os.environ.get("PREDICTOR_CHECK_SECONDS", cls.PREDICTOR_CHECK_SECONDS)),
+            VOCABULARY_CHECK_SECONDS=float(os.environ.get("VOCABULARY_CHECK_SECONDS", cls.VOCABULARY_CHECK_SECONDS)),
             K_ANONYMITY=int(os.environ.get("K_ANONYMITY", cls.K_ANONYMITY)),
             K_ANONYMITY_STRATEGY=os.environ.get("K_ANONYMITY_STRATEGY", cls.K_ANONYMITY_STRATEGY),
             MAX_INGEST_BYTES=int(os.environ.get("MAX_INGEST_MB", "500")) * 1024 * 1024,

@@ -20,8 +20,11 @@ _ERROR = {
 _FINDING = {
     "type": "object",
     "required": ["text", "hpo_id", "present", "how"],
-    "properties": {"text": _STRING, "hpo_id": _STRING, "name": _STRING, "present": {"type": "boolean"},
-                   "how": _STRING},
+    "properties": {"text": {**_STRING, "description": "The input(s) understood as this finding, joined by '; ' "
+                            "when several meant the same (the text 'fever' and a temperature of 38.6 °C)"},
+                   "hpo_id": _STRING, "name": _STRING, "present": {"type": "boolean"},
+                   "how": {**_STRING, "description": "How: exact, synonym, fuzzy, id, temperature, note, ...; "
+                           "joined by '+' for a finding understood from several inputs"}},
 }
 _EVIDENCE = {
     "type": "object",
@@ -30,13 +33,18 @@ _EVIDENCE = {
 }
 _PREDICTION = {
     "type": "object",
-    "required": ["rank", "disease_id", "name", "codes", "orphan", "probability", "evidence"],
+    "required": ["rank", "disease_id", "name", "codes", "same_disease", "genes", "orphan", "probability", "evidence"],
     "properties": {
         "rank": {"type": "integer", "minimum": 1},
         "disease_id": _STRING,
         "name": _STRING,
-        "codes": {"type": "object", "properties": {"icd10": _NULLABLE_STRING, "orpha": _NULLABLE_STRING,
-                                                   "omim": _NULLABLE_STRING}},
+        "codes": {"type": "object", "description": "The disease's codes, taken from its other entries (same_disease) "
+                  "when its own id is of another source",
+                  "properties": {"icd10": _NULLABLE_STRING, "orpha": _NULLABLE_STRING, "omim": _NULLABLE_STRING}},
+        "same_disease": {**_array_of(_STRING), "description": "The other entries (OMIM, ORPHA, DECIPHER, ICD10) "
+                         "naming the same disease"},
+        "genes": {**_array_of(_STRING), "description": "HGNC symbols of the genes associated with the disease "
+                  "(under any of its entries): which genetic test to order"},
         "orphan": {"type": "boolean"},
         "probability": {"type": "number", "minimum": 0, "maximum": 1},
         "evidence": _array_of(_EVIDENCE),

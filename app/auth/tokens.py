@@ -65,11 +65,14 @@ def user_for_token(raw: str) -> User | None:
     """Return the active user owning an unrevoked token, or ``None``."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
-    if token is None or token.revoked_at is not None:
+    # One query for the token and its owner (the API path runs this on every request).
+    row = db.session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == _digest(raw))
+    ).first()
+    if row is None:
         return None
-    user = db.session.get(User, token.user_id)
-    if user is None or not user.active:
+    token, user = row
+    if token.revoked_at is not None or not user.active:
         return None
     now = utcnow()
     last = token.last_used_at

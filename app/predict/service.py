@@ -3,7 +3,7 @@
 One :class:`Predictor` per process and knowledge-base build (fitting the knowledge model takes ~2 s). Its
 ``ranker`` is the pluggable ranking source: any object with ``model_version`` and
 ``rank(query) -> ml.predict.Ranking``. Each prediction asks the registry for the champion it serves
-(``current_predictor``, cached): while there is none (or it was refused with nothing before it) the
+(``current_champion``, cached): while there is none (or it was refused with nothing before it) the
 ``KnowledgeRanker`` ranks (``model_version = "knowledge-only"``); when the champion's bundle changes, a
 ``BundleRanker`` over its fusion with the knowledge model takes over (``model_version = "v3"``). The evidence and
 the next questions always come from the knowledge model, whichever ranker ranks.
@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import insert
 
 from app import audit
 from app.extensions import db
 from app.models import Prediction, PredictionFeedback
 from app.predict.forms import PredictForm
-from app.registry.service import current_predictor
+from app.registry.service import current_champion
+from app.time import utcnow
 from app.vocabulary.service import current_vocabulary
 from ml.models import FusedRanker, KnowledgeModel
 from ml.models.knowledge import explain_disease
@@ -84,7 +86,7 @@ def get_predictor() -> Predictor:
 
 def current_ranker(predictor: Predictor):
     """Return the ranker of the champion the registry serves (knowledge-only without one), installing it if new."""
-    bundle, version = current_predictor()
+    bundle, version = current_champion()
     ranker = predictor.ranker
     if getattr(ranker, "bundle", None) is not bundle:
         ranker = champion_ranker(predictor.model, bundle, version) if bundle is not None else KnowledgeRanker(
@@ -94,8 +96,12 @@ def current_ranker(predictor: Predictor):
 
 
 def champion_ranker(model: KnowledgeModel, bundle, version) -> BundleRanker:
-    """Return the fusion of a champion bundle with the knowledge model, named after its version ("v3")."""
-    return BundleRanker(FusedRanker(model, bundle).fit(), f"v{version.version}")
+    """Return the fusion of a champion bundle with the knowledge model, named after its version ("v3").
+
+    ``version`` is the ModelVersion or its number.
+    """
+    number = version if isinstance(version, int) else version.version
+    return BundleRanker(FusedRanker(model, bundle).fit(), f"v{number}")
 
 
 # ---------------------------------------------------------------------------------------------- result
@@ -103,14 +109,41 @@ def champion_ranker(model: KnowledgeModel, bundle, version) -> BundleRanker:
 
 @dataclass
 class Finding:
+    """One understood finding; ``sources`` holds each (input text, how) it was understood from, in order."""
+
     text: str
     hpo_id: str
     name: str
     present: bool
     how: str
+    sources: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.sources:
+            self.sources = [(self.text, self.how)]
+
+    def merge(self, other: Finding) -> None:
+        """Add the inputs of ``other``, the same finding understood again (e.g. "fever" and 38.6 °C)."""
+        for source in other.sources:
+            if source not in self.sources:
+                self.sources.append(source)
+        self.text = "; ".join(dict.fromkeys(text for text, _ in self.sources))
+        self.how = "+".join(dict.fromkeys(how for _, how in self.sources))
 
     def to_dict(self) -> dict:
         return {"text": self.text, "hpo_id": self.hpo_id, "name": self.name, "present": self.present, "how": self.how}
+
+
+def _merged(findings: list[Finding]) -> list[Finding]:
+    """Return one finding per (HPO id, present?), each merged with the later inputs that meant the same."""
+    first: dict[tuple[str, bool], Finding] = {}
+    for finding in findings:
+        key = (finding.hpo_id, finding.present)
+        if key in first:
+            first[key].merge(finding)
+        else:
+            first[key] = finding
+    return list(first.values())
 
 
 @dataclass
@@ -241,23 +274,32 @@ def _understand(form: PredictForm, vocabulary, lang: str):
             warnings.append({"code": "note_uncertain", "message": _(
                 "The note mentions these findings with doubt; they were not used: %(names)s.",
                 names="; ".join(uncertain))})
-    return findings, unrecognised, warnings
+    return _merged(findings), unrecognised, warnings
 
 
 def _prediction(kb, vocabulary, rank: int, disease_id: str, probability: float, evidence, lang: str) -> dict:
     """Return one ranked disease as the API shows it."""
-    record = kb.disease(disease_id)
-    name = (record.name_es or record.name) if lang == "es" else record.name
+    index = kb.disease_index[disease_id]  # the columns, not kb.disease(): that builds the whole record
+    name = kb.disease_names[index]
+    if lang == "es":
+        name = kb.disease_names_es[index] or name
+    same = kb.same_disease(disease_id)  # itself first, then the entries (OMIM, ORPHA, ...) of the same disease
+
+    def code(prefix: str) -> str | None:
+        return next((entry for entry in same if entry.startswith(prefix)), None)
+
+    icd10 = kb.disease_icd10[index] or next(
+        (kb.disease_icd10[kb.disease_index[entry]] for entry in same[1:] if kb.disease_icd10[kb.disease_index[entry]]),
+        None)
     return {
         "rank": rank,
         "disease_id": disease_id,
         "name": name,
-        "codes": {
-            "icd10": record.icd10 or None,
-            "orpha": disease_id if disease_id.startswith("ORPHA:") else None,
-            "omim": disease_id if disease_id.startswith("OMIM:") else None,
-        },
-        "orphan": record.orphan,
+        "codes": {"icd10": icd10 or None, "orpha": code("ORPHA:"), "omim": code("OMIM:")},
+        "same_disease": list(same[1:]),
+        # The genes of the disease (under any of its entries): they tell which genetic test to order.
+        "genes": sorted({gene for entry in same for gene in kb.disease_genes[kb.disease_index[entry]]}),
+        "orphan": bool(kb.disease_orphan[index]),
         "probability": round(float(probability), 6),
         "evidence": [
             {"hpo_id": hpo, "name": vocabulary.symptom_name(hpo, lang=lang), "present": flag,
@@ -319,8 +361,10 @@ def _log(result: Result, form: PredictForm, query: Query, *, user, channel: str)
         "note": bool(form.note.strip()),
         "lang": form.lang,
     }
-    db.session.add(Prediction(
+    # A Core insert: the unit of work of an ORM add costs more than the row (the API's hot path).
+    db.session.execute(insert(Prediction).values(
         id=result.prediction_id,
+        created_at=utcnow(),
         user_pseudonym=user_pseudonym(user),
         channel=channel,
         inputs=inputs,

@@ -31,6 +31,7 @@ class _Serving:
     lock: threading.Lock = field(default_factory=threading.Lock)
     bundle: PredictorBundle | None = None
     version_id: int | None = None
+    version_number: int | None = None
     checked_at: float = float("-inf")
     refused: dict = field(default_factory=dict)  # (version id, sha256) -> message
 
@@ -111,13 +112,27 @@ def _state() -> _Serving:
 
 def current_predictor() -> tuple[PredictorBundle | None, ModelVersion | None]:
     """Return the champion bundle this process serves and its ModelVersion (``(None, None)`` without one)."""
+    bundle, version_id, _number = _serving()
+    return bundle, (db.session.get(ModelVersion, version_id) if version_id is not None else None)
+
+
+def current_champion() -> tuple[PredictorBundle | None, int | None]:
+    """Return the champion bundle this process serves and its version number, without loading the version row.
+
+    The prediction path calls this on every request: between the checks it costs no query at all.
+    """
+    bundle, _version_id, number = _serving()
+    return bundle, number
+
+
+def _serving() -> tuple[PredictorBundle | None, int | None, int | None]:
+    """Return the served bundle, its version id and number, checking for a new champion when the interval passed."""
     state = _state()
     interval = float(current_app.config.get("PREDICTOR_CHECK_SECONDS", 5.0))
     with state.lock:
         if time.monotonic() - state.checked_at >= interval:
             _refresh(state)
-        bundle, version_id = state.bundle, state.version_id
-    return bundle, (db.session.get(ModelVersion, version_id) if version_id is not None else None)
+        return state.bundle, state.version_id, state.version_number
 
 
 def _refresh(state: _Serving) -> None:
@@ -127,7 +142,7 @@ def _refresh(state: _Serving) -> None:
         select(ModelVersion.id, ModelVersion.sha256).where(ModelVersion.alias == Alias.CHAMPION)
     ).first()
     if row is None:
-        state.bundle, state.version_id = None, None
+        state.bundle, state.version_id, state.version_number = None, None, None
         return
     if row.id == state.version_id or (row.id, row.sha256) in state.refused:
         return
@@ -139,7 +154,7 @@ def _refresh(state: _Serving) -> None:
         state.refused[(row.id, row.sha256)] = message
         log.error("%s; still serving %s", message, f"version id {state.version_id}" if state.bundle else "nothing")
         return
-    state.bundle, state.version_id = bundle, row.id
+    state.bundle, state.version_id, state.version_number = bundle, row.id, version.version
     log.info("serving model v%s", version.version)
 
 

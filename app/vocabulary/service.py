@@ -2,18 +2,21 @@
 and the review queue of texts it could not map.
 
 ``current_vocabulary()`` builds the indexes once per knowledge-base build (a couple of seconds) and lays the
-admins' mappings over them (cheap); it notices new decisions by comparing the number of decided terms and
-their latest ``decided_at`` on every call, one indexed query. When ``KB_DIR`` holds no knowledge base yet,
-the first call builds one there.
+admins' mappings over them (cheap); it notices new decisions (and a rebuilt knowledge base) by comparing the
+number of decided terms and their latest ``decided_at``, one indexed query, at most every
+``VOCABULARY_CHECK_SECONDS`` per app and once per request; a decision taken in this process is seen at once,
+one taken in another process within the interval. When ``KB_DIR`` holds no knowledge base yet, the first call
+builds one there.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +33,7 @@ MAX_SOURCES = 20  # sources kept per term: enough to find where a text comes fro
 _lock = threading.Lock()
 _base: dict[Path, Vocabulary] = {}
 _current: dict[str, tuple[tuple, Vocabulary]] = {}
+_decided = [0]  # bumped by each decision taken in this process: its next match re-checks at once
 
 
 class VocabularyError(ValueError):
@@ -41,14 +45,26 @@ class VocabularyError(ValueError):
 
 def current_vocabulary() -> Vocabulary:
     """Return the vocabulary over ``KB_DIR`` with the admins' current mappings, rebuilt when they change."""
-    base = _base_vocabulary(Path(current_app.config["KB_DIR"]))
-    state = (id(base), *_decisions_state())
+    if has_request_context() and "vocabulary" in g:  # checked once per request (the prediction asks twice)
+        return g.vocabulary
+    checked = current_app.extensions.setdefault("vocabulary_check", {"at": float("-inf"), "generation": -1})
+    interval = float(current_app.config.get("VOCABULARY_CHECK_SECONDS", 2.0))
     database = str(db.engine.url)
     cached = _current.get(database)
-    if cached is not None and cached[0] == state:
-        return cached[1]
-    vocabulary = base.with_mappings(load_mappings())
-    _current[database] = (state, vocabulary)
+    fresh = time.monotonic() - checked["at"] < interval and checked["generation"] == _decided[0]
+    if cached is not None and fresh:
+        vocabulary = cached[1]
+    else:
+        base = _base_vocabulary(Path(current_app.config["KB_DIR"]))
+        state = (id(base), *_decisions_state())
+        if cached is not None and cached[0] == state:
+            vocabulary = cached[1]
+        else:
+            vocabulary = base.with_mappings(load_mappings())
+            _current[database] = (state, vocabulary)
+        checked.update(at=time.monotonic(), generation=_decided[0])
+    if has_request_context():
+        g.vocabulary = vocabulary
     return vocabulary
 
 
@@ -194,6 +210,9 @@ def _decide(term: UnmappedTerm, status: str, mapped_id: str | None, *, user) -> 
     term.mapped_id = mapped_id
     term.decided_by_id = user.id if user is not None else None
     term.decided_at = utcnow()
+    _decided[0] += 1
+    if has_request_context():
+        g.pop("vocabulary", None)  # this request's later matches use the decision
 
 
 def suggestions(term: UnmappedTerm, *, limit: int = 3) -> list[tuple[str, str, float]]:

@@ -31,7 +31,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ml.dataset import Dataset
+from ml.dataset import CASE_COLUMNS, Dataset
 from ml.harmonization import AGE_GROUP_LABELS, TEMPERATURE_BANDS, age_group, temperature_band
 
 SEXES = ("female", "male")
@@ -63,6 +63,14 @@ class Query:
             "absent": list(self.absent),
         }
         return dataset_from_records([{**dict(self.extra), **record}])
+
+
+def _number(value) -> float:
+    """Return ``value`` as a float, NaN when missing or not a number (as ``pd.to_numeric(errors="coerce")``)."""
+    try:
+        return float(value) if value is not None else float("nan")
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def term_ancestors(kb, term_ids: Iterable[str] | None = None) -> dict[str, tuple[str, ...]]:
@@ -195,11 +203,69 @@ class CaseEncoder(BaseEstimator, TransformerMixin):
         return sparse.hstack(blocks, format="csr", dtype=np.float32)
 
     def encode_query(self, query: Query | Mapping) -> sparse.csr_matrix:
-        """Return one clinician query as a one-row matrix, encoded exactly as training cases are."""
+        """Return one clinician query as a one-row matrix, encoded exactly as training cases are.
+
+        The row is built straight from the query (no data frames: a prediction is latency-bound); it equals
+        ``transform(query.to_dataset())``, the path training cases take, column for column.
+        """
+        check_is_fitted(self, "vocabulary_")
         if isinstance(query, Mapping):
             query = Query(**{key: tuple(value) if key in ("present", "absent") else value
                              for key, value in query.items()})
-        return self.transform(query.to_dataset())
+        n_terms = len(self.vocabulary_)
+        present = self._query_columns(query.present, self.up_)
+        absent = self._query_columns(query.absent, self.down_) - present
+        columns = sorted(present) + sorted(n_terms + column for column in absent)
+        values = [1.0] * len(columns)
+        offset = 2 * n_terms
+        sex = query.sex.lower() if isinstance(query.sex, str) else None
+        age = age_group(None if query.age is None else float(query.age))
+        temperature = _number(query.temperature_c)
+        band = temperature_band(None if np.isnan(temperature) else temperature)
+        for value, categories in ((sex, SEXES), (age, AGE_GROUP_LABELS), (band, BANDS)):
+            if value in categories:
+                columns.append(offset + categories.index(value))
+                values.append(1.0)
+            offset += len(categories)
+        if np.isnan(temperature):
+            columns.append(offset + 1)
+            values.append(1.0)
+        else:
+            columns.append(offset)
+            values.append((temperature - self.temperature_mean_) / self.temperature_std_)
+        offset += 2
+        record = {column: query.extra.get(column) for column in CASE_COLUMNS} | {
+            "case_id": 0, "sex": query.sex, "age_group": age, "temperature_c": query.temperature_c,
+            "temperature_band": band}
+        for column, plan in self.categorical_plans_.items():
+            value = record.get(column)
+            value = None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+            categories = plan["categories"]
+            if plan["kind"] == "onehot":
+                if value in categories:
+                    columns.append(offset + categories.index(value))
+                    values.append(1.0)
+                offset += len(categories)
+                continue
+            row = plan["table"][categories.index(value)] if value in categories else plan["prior"]
+            columns += (offset + np.arange(len(row))).tolist()
+            values += np.asarray(row, dtype=np.float64).tolist()
+            offset += len(row)
+        data = np.asarray(values, dtype=np.float32)
+        keep = data != 0  # as the frame path, which stores no zero
+        indices = np.asarray(columns, dtype=np.int32)[keep]
+        return sparse.csr_matrix((data[keep], indices, np.array([0, len(indices)], dtype=np.int32)),
+                                 shape=(1, self.n_features_))
+
+    def _query_columns(self, terms: Iterable[str], propagation: Mapping[str, tuple[int, ...]]) -> set[int]:
+        """Return the vocabulary columns a query's terms switch on, with the ontology propagation given."""
+        columns: set[int] = set()
+        for term in terms:
+            column = self.term_column_.get(term)
+            if column is not None:
+                columns.add(column)
+            columns.update(propagation.get(term, ()))
+        return columns
 
     def _symptom_block(self, dataset: Dataset) -> sparse.csr_matrix:
         """Return the present and absent blocks, propagated along the ontology when asked."""

@@ -169,8 +169,16 @@ class KnowledgeBase:
         index = self.disease_index.get(disease_id)
         if index is None:
             raise KeyError(f"unknown disease {disease_id!r}")
-        members = np.flatnonzero(self.disease_group == self.disease_group[index])
+        members = self._group_members.get(int(self.disease_group[index]), ())
         return (disease_id, *(self.disease_ids[m] for m in members if m != index))
+
+    @functools.cached_property
+    def _group_members(self) -> dict[int, tuple[int, ...]]:
+        """Return the rows of each same-disease group with more than one entry (built once, on first use)."""
+        order = np.argsort(self.disease_group, kind="stable")
+        groups, starts, counts = np.unique(self.disease_group[order], return_index=True, return_counts=True)
+        return {int(group): tuple(int(row) for row in order[start:start + count])
+                for group, start, count in zip(groups, starts, counts, strict=True) if count > 1}
 
 
 def resolve_build_dir(path: Path) -> Path:

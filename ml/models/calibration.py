@@ -75,8 +75,11 @@ def apply_calibration(P: np.ndarray, calibration: dict | None) -> np.ndarray:
     out = np.array(P, dtype=np.float64, copy=True)
     if not calibration:
         return out
-    for label in np.flatnonzero(calibration["kept"]):
-        out[:, label] = _apply(out[:, label], calibration["slope"][label], calibration["intercept"][label])
+    kept = np.flatnonzero(calibration["kept"])
+    if len(kept):  # every kept label at once (the same elementwise arithmetic as one label at a time)
+        slope = np.asarray(calibration["slope"], dtype=np.float64)[kept]
+        intercept = np.asarray(calibration["intercept"], dtype=np.float64)[kept]
+        out[:, kept] = _apply(out[:, kept], slope, intercept)
     return out
 
 

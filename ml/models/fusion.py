@@ -10,6 +10,7 @@ sum to one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,33 +140,38 @@ class FusedRanker(BaseEstimator):
         fused[columns] = weights * supervised[columns] + (1 - weights) * knowledge[columns]
         return fused, knowledge, supervised, table, (*ignored_present, *ignored_absent)
 
-    def rank(self, query, top: int = 10) -> Ranking:
-        """Return the ``top`` diseases for one query, most probable first, with source, evidence and genes."""
+    def rank(self, query, top: int = 10, *, explain: int | None = None) -> Ranking:
+        """Return the ``top`` diseases for one query, most probable first, with source, evidence and genes.
+
+        The first ``explain`` entries (all by default) carry their evidence; the others have ``evidence=()``.
+        ``extra["evidence_table"]`` holds every finding's ratios, so a caller can explain any entry later.
+        """
         fused, knowledge, supervised, table, ignored = self._fuse(query)
         top = min(max(int(top), 0), len(fused))
         best = np.argpartition(-fused, top - 1)[:top] if top else np.array([], dtype=np.int64)
         best = best[np.lexsort((best, -fused[best]))]
-        entries = tuple(self._entry(int(j), fused, knowledge, supervised, table) for j in best)
-        return Ranking(entries=entries, ignored_terms=tuple(ignored))
-
-    def _entry(self, j, fused, knowledge, supervised, table) -> RankedDisease:
-        """Return the ranked entry of the disease in column ``j``."""
-        kb, disease_id, weight = self.knowledge_model.kb, str(self.classes_[j]), float(self.weights_[j])
-        in_kb = j < kb.n_diseases
-        record = kb.disease(disease_id) if in_kb else None
-        evidence = explain_disease(table, j) if in_kb else []
-        return RankedDisease(
-            disease_id=disease_id,
-            name=record.name if record is not None else disease_id,
-            probability=float(fused[j]),
-            source=_source(weight),
-            model_weight=weight,
-            model_probability=None if np.isnan(supervised[j]) else float(supervised[j]),
-            knowledge_probability=float(knowledge[j]) if in_kb else None,
-            evidence=tuple(evidence),
-            genes=record.genes if record is not None else (),
-            same_disease=kb.same_disease(disease_id)[1:] if in_kb else (),
+        explain = top if explain is None else explain
+        kb = self.knowledge_model.kb
+        # Python values for the few ranked columns at once (per-entry NumPy scalar access costs more than the rest).
+        columns = zip(best.tolist(), self.classes_[best].tolist(), fused[best].tolist(), knowledge[best].tolist(),
+                      supervised[best].tolist(), self.weights_[best].tolist(), strict=True)
+        entries = tuple(
+            RankedDisease(
+                disease_id=disease_id,
+                name=kb.disease_names[j] if j < kb.n_diseases else disease_id,
+                probability=probability,
+                source=_source(weight),
+                model_weight=weight,
+                model_probability=None if math.isnan(model_probability) else model_probability,
+                knowledge_probability=knowledge_probability if j < kb.n_diseases else None,
+                evidence=tuple(explain_disease(table, j)) if j < kb.n_diseases and rank < explain else (),
+                genes=kb.disease_genes[j] if j < kb.n_diseases else (),
+                same_disease=kb.same_disease(disease_id)[1:] if j < kb.n_diseases else (),
+            )
+            for rank, (j, disease_id, probability, knowledge_probability, model_probability, weight)
+            in enumerate(columns)
         )
+        return Ranking(entries=entries, ignored_terms=tuple(ignored), extra={"evidence_table": table})
 
 
 def _source(weight: float) -> str:

@@ -73,9 +73,12 @@ class BundleRanker:
         return self.fused.bundle
 
     def rank(self, query: Query) -> Ranking:
-        """Return the ``max(query.top, pool)`` most probable diseases of the knowledge base for ``query``, fused."""
+        """Return the ``max(query.top, pool)`` most probable diseases of the knowledge base for ``query``, fused.
+
+        Entries carry no evidence (the page explains its top diseases from ``extra["evidence_table"]``).
+        """
         n_extra = len(self.fused.classes_) - self.fused.knowledge_model.kb.n_diseases
-        ranking = self.fused.rank(query, top=max(query.top, self.pool) + n_extra)
+        ranking = self.fused.rank(query, top=max(query.top, self.pool) + n_extra, explain=0)
         entries = tuple(entry for entry in ranking if entry.knowledge_probability is not None)
         return replace(ranking, entries=entries[: max(query.top, self.pool)], model_version=self.model_version)
 

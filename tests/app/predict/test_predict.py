@@ -192,3 +192,49 @@ def test_openapi_document_is_valid_and_describes_the_parameters(client):
     validate(spec)
     names = {p["name"] for p in spec["paths"]["/api/v1/predict"]["get"]["parameters"]}
     assert names == {"present", "absent", "age", "sex", "temperature", "temperature_unit", "note", "lang", "top"}
+
+
+def test_fever_entered_as_text_and_as_a_temperature_is_one_finding(client, clinician):
+    body = api(client, present="fever", temperature="38.6").get_json()
+    OAS30Validator(RESULT_SCHEMA).validate(body)
+    assert body["findings"] == [{"text": "fever; 38.6 °C", "hpo_id": "HP:0001945", "name": "Fever", "present": True,
+                                 "how": "exact+temperature"}]
+    assert db.session.get(Prediction, body["prediction_id"]).inputs["present"] == ["HP:0001945"]
+    page = client.get("/predict", query_string={"present": "fever", "temperature": "38.6"}).text
+    understood = page.split("Understood as:", 1)[1].split("</p>", 1)[0]
+    assert understood.count('class="chip yes"') == 1 and understood.count("Fever") == 1
+    assert "fever: exact; 38.6 °C: temperature" in understood  # how it was understood, from both inputs
+
+
+def _marfan_presentation(kb) -> list[str]:
+    frequencies = kb.disease("OMIM:154700").frequencies
+    return [term for term, _ in sorted(frequencies.items(), key=lambda item: (-item[1], item[0]))[:6]]
+
+
+def test_each_prediction_lists_its_genes_and_the_same_diseases_other_codes(client, clinician):
+    from app.vocabulary.service import current_vocabulary
+
+    kb = current_vocabulary().kb
+    body = client.get("/api/v1/predict", query_string=[("present", t) for t in _marfan_presentation(kb)]).get_json()
+    OAS30Validator(RESULT_SCHEMA).validate(body)
+    by_id = {p["disease_id"]: p for p in body["predictions"]}
+    marfan = by_id["OMIM:154700"]
+    assert marfan["genes"] == ["FBN1"]
+    assert marfan["same_disease"] == ["ORPHA:558"]
+    assert marfan["codes"]["omim"] == "OMIM:154700" and marfan["codes"]["orpha"] == "ORPHA:558"
+    if "ORPHA:558" in by_id:  # the ORPHA entry of the same disease shows the same genes and the OMIM code
+        assert by_id["ORPHA:558"]["genes"] == ["FBN1"] and by_id["ORPHA:558"]["codes"]["omim"] == "OMIM:154700"
+    assert all(p["genes"] == sorted(set(p["genes"])) for p in body["predictions"])
+
+
+@pytest.mark.parametrize(
+    ("lang", "label"), [("en", "Genes (for genetic testing):"), ("es", "Genes (para el estudio genético):")])
+def test_the_result_page_shows_the_genes_to_test_and_the_other_codes(client, clinician, lang, label):
+    from app.vocabulary.service import current_vocabulary
+
+    kb = current_vocabulary().kb
+    params = [("present", t) for t in _marfan_presentation(kb)] + [("lang", lang)]
+    page = client.get("/predict", query_string=params, headers={"Accept-Language": lang}).text
+    item = next(part for part in page.split('<li class="disease">')[1:] if "OMIM:154700" in part)
+    assert label in item and '<code class="gene">FBN1</code>' in item
+    assert "<code>ORPHA:558</code>" in item and "<code>OMIM:154700</code>" in item

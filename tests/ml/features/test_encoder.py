@@ -123,3 +123,31 @@ def test_categorical_columns_are_one_hot_when_few_and_target_encoded_when_many()
 def test_terms_under_the_minimum_count_leave_the_vocabulary():
     data = dataset_from_records([{"present": ["HP:0001945"]}, {"present": ["HP:0001945", "HP:0002014"]}])
     assert CaseEncoder(min_term_count=2).fit(data).vocabulary_ == ("HP:0001945",)
+
+
+# Queries over every input the encoder reads: present and absent findings (propagated, overlapping, unknown ids),
+# ages in and out of range, sexes in any case, temperatures in each band, missing and not a number.
+VARIED_QUERIES = [
+    Query(present=("HP:0001945",)),
+    Query(absent=("HP:0001250",)),
+    Query(present=("HP:0007359", "HP:0002014"), absent=("HP:0001250", "HP:0007359"), age=3, sex="Male"),
+    Query(present=("HP:0012735", "HP:9999999"), absent=("HP:0001945",), age=70, sex="female", temperature_c=36.1),
+    Query(present=("HP:0001945", "HP:0001945"), age=130, sex="other", temperature_c=40.5),
+    Query(age=30.5, sex="FEMALE", temperature_c=float("nan")),
+    Query(present=("HP:0002014",), age=-1, temperature_c=34.0, extra={"source": "hospital_csv", "year": 2024}),
+    Query(present=("HP:0100518",), absent=("HP:0002013",), temperature_c=37.7, extra={"source": "unseen"}),
+]
+
+
+@pytest.mark.parametrize("query", VARIED_QUERIES)
+def test_the_direct_query_row_equals_the_frame_path(query):
+    data = make_dataset(6)
+    Y = np.asarray([[index % 2, 1 - index % 2] for index in range(data.n_cases)])
+    ancestors = ANCESTORS | {"HP:0002014": ("HP:0001250",)}
+    for encoder in (CaseEncoder(ancestors=ancestors, categorical_columns=("source", "year")).fit(data, Y),
+                    CaseEncoder(ancestors=ancestors, absent_propagation="none", categorical_columns=("source",),
+                                max_onehot=1).fit(data, Y, labels=["A", "B"])):
+        direct, frame = encoder.encode_query(query), encoder.transform(query.to_dataset())
+        assert direct.shape == frame.shape == (1, encoder.n_features_)
+        assert direct.dtype == frame.dtype == np.float32
+        assert direct.nnz > 0 and (direct != frame).nnz == 0, _row(encoder, direct)

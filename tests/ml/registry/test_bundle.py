@@ -98,3 +98,25 @@ def test_a_forged_payload_is_refused_before_it_is_unpickled(tmp_path):
 def test_verify_returns_the_payload_only_when_it_is_signed(bundle):
     signed = sign_bundle(bundle, KEY)
     assert verify_bundle(signed.data, KEY) == signed.data.split(b"\n", 2)[2]
+
+
+QUERIES = [
+    QUERY,
+    Query(present=("HP:0002014", "HP:0002013"), absent=("HP:0001945",)),
+    Query(present=("HP:0001166",), age=8, sex="male"),
+    Query(absent=("HP:0002099", "HP:0100518"), temperature_c=36.4),
+    Query(present=("HP:0100518", "HP:0000012", "HP:0001945"), absent=("HP:0002014",), age=72, sex="Female",
+          temperature_c=39.4),
+    Query(sex="other", temperature_c=34.2),
+    Query(),
+]
+
+
+def test_the_direct_query_path_gives_the_frame_paths_probabilities(bundle):
+    direct = np.vstack([bundle.predict_proba(query) for query in QUERIES])
+    frame = np.vstack([bundle.predict_proba(query.to_dataset()) for query in QUERIES])
+    # The queries differ, and so do their probabilities: the comparison is not between constants.
+    assert len({tuple(np.round(row, 6)) for row in direct}) == len(QUERIES)
+    np.testing.assert_allclose(direct, frame, rtol=1e-12, atol=1e-15)
+    # Several queries at once (one matrix) give each query's own probabilities.
+    np.testing.assert_allclose(bundle.predict_proba(QUERIES), direct, rtol=1e-12, atol=1e-15)
