@@ -86,6 +86,8 @@ def test_a_finished_run_is_logged_to_mlflow_and_mlflow_ui_shows_it(make_app, run
         assert tracked.data.params["best.candidate"] == "logistic_regression"
         assert tracked.data.metrics["test.macro_f1"] == pytest.approx(run.metrics["test"]["macro_f1"])
         assert tracked.data.tags["dxflow.training_run"] == str(run.id)
+        [row, *_] = run.metrics["by_source"]  # Gathered from the train_source jobs before the run was logged.
+        assert tracked.data.metrics[f"by_source.{row['source']}.top_3"] == pytest.approx(row["top_3"])
         artifacts = [item.path for item in client.list_artifacts(run.mlflow_run_id, "model")]
         assert artifacts == ["model/model.dxbundle"]
         assert list((tmp_path / "mlartifacts").rglob("model.dxbundle"))  # Beside the store, not in ./mlruns.
