@@ -21,7 +21,7 @@ import os
 import socket
 import subprocess
 import uuid
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import datetime
 
 from flask import current_app
@@ -465,11 +465,14 @@ def _diagnostics(bundle, plan: SearchPlan, dataset: Dataset) -> dict:
 
 
 def _source_row(plan, dataset, best, source: str, ancestors, orphan_of) -> dict:
-    """Return one row of the cross-source slice: ``best`` trained without ``source``, scored on ``source``."""
+    """Return one row of the cross-source slice: ``best`` trained without ``source``, scored on ``source``.
+
+    The run's own recipe (its minimum support too: labels under it are the knowledge model's, as in the run), so
+    the row measures the run's model on a source it never saw, not a model of every one-case disease.
+    """
     try:
         metrics = source_holdout(dataset, source, candidate=best["candidate"], params=best["params"],
-                                 config=replace(plan.config, min_support=1), ancestors=ancestors,
-                                 orphan_of=orphan_of)
+                                 config=plan.config, ancestors=ancestors, orphan_of=orphan_of)
     except (TrainingDataError, ValueError) as error:
         return {"source": source, "error": str(error)}
     return {key: metrics.get(key) for key in ("source", "n_train", "n_scored", "macro_f1", "top_1", "top_3",

@@ -70,7 +70,7 @@ def test_a_run_fans_out_and_registers_the_first_champion(app, run_worker):
 def test_an_inline_run_scores_every_source_itself(make_app):
     app = make_app(RQ_INLINE=True)  # No worker: the ``train`` job runs the search, the refit and the slice.
     with app.app_context():
-        fill_warehouse(12)
+        fill_warehouse(20)  # Without any one source, each disease keeps the default minimum support (10 cases).
         result = app.test_cli_runner().invoke(args=["train", "--wait", "--draws", "1"])
         assert result.exit_code == 0, result.output
         run = db.session.scalar(select(TrainingRun))
