@@ -339,8 +339,9 @@ def _elapsed(since: datetime) -> float:
 def _finish(run: TrainingRun, plan: SearchPlan, dataset: Dataset, kb, results: list[dict]) -> dict:
     """Refit, score, sign, store, register and apply the champion rule, then the by-source slice; finish the run.
 
-    In a worker, the by-source slice is fanned out first (so other workers score sources during the refit) and
-    ``train_complete`` finishes the run; inline, it runs here after the refit.
+    The model is registered (and, when it wins, served) before the slice is scored: the slice only delays the
+    run's "finished". In a worker, the slice is fanned out first (so other workers score sources during the
+    refit) and ``train_complete`` finishes the run; inline, it runs here after the registration.
     """
     sources = _sources(dataset) if run.config.get("by_source", True) else []
     current = None if queue.inline else get_current_job()
@@ -356,11 +357,7 @@ def _finish(run: TrainingRun, plan: SearchPlan, dataset: Dataset, kb, results: l
         outcome = fit_final(plan, dataset, results, ancestors=ancestors,
                             orphan=[orphan_of(label) for label in plan.labels], metadata=metadata)
         diagnostics = _diagnostics(outcome.bundle, plan, dataset)
-        by_source = []
-        if sources and not fanned_out:
-            _report(run.id, 90, "Scoring by source")
-            by_source = [_source_row(plan, dataset, outcome.best, source, ancestors, orphan_of) for source in sources]
-        _report(run.id, 96 if not fanned_out else 90, "Signing and registering the model")
+        _report(run.id, 90, "Signing and registering the model")
     except RunCanceled:
         return {"run_id": run.id, "status": RunStatus.CANCELED}
     except TrainingDataError as error:
@@ -374,7 +371,7 @@ def _finish(run: TrainingRun, plan: SearchPlan, dataset: Dataset, kb, results: l
     run.metrics = {"test": outcome.test_metrics, "validation": outcome.validation_metrics,
                    "leaderboard": outcome.leaderboard, "best": outcome.best, "units": results,
                    "labels": plan.labels, "train_support": plan.train_support, "below_support": plan.below_support,
-                   "by_source": by_source, **diagnostics, "decision": decision, "model_version": version.version,
+                   "by_source": [], **diagnostics, "decision": decision, "model_version": version.version,
                    "n_cases": dataset.n_cases}
     run.artifacts = {**run.artifacts, "model": version.storage_key}
     if fanned_out:
@@ -383,6 +380,16 @@ def _finish(run: TrainingRun, plan: SearchPlan, dataset: Dataset, kb, results: l
         return {"run_id": run.id, "model_version": version.version, "alias": version.alias,
                 "by_source": len(sources)}
     db.session.commit()
+    if sources:
+        rows = []
+        try:
+            for number, source in enumerate(sources):
+                _report(run.id, 91 + 8 * number / len(sources), f"Scoring by source: without {source}")
+                rows.append(_source_row(plan, dataset, outcome.best, source, ancestors, orphan_of))
+        except RunCanceled:
+            return {"run_id": run.id, "status": RunStatus.CANCELED}
+        run.metrics = {**run.metrics, "by_source": rows}
+        db.session.commit()
     return _complete(run)
 
 
