@@ -150,7 +150,9 @@ def queue_demo(env: dict) -> str:
 def train_first_model(env: dict) -> None:
     """Train a first model once ingestion ends, so a new user has a champion (no-op when a run exists)."""
     wait = ["--wait"] if env.get("RQ_INLINE") == "1" else []
-    subprocess.run([sys.executable, "-m", "flask", "train", "--after-ingestion", "--no-by-source", "--reason",
+    # With the by-source slice: the model is registered (and served) before the slice's jobs run, so it only
+    # delays the run's "finished", not the first champion.
+    subprocess.run([sys.executable, "-m", "flask", "train", "--after-ingestion", "--reason",
                     "first model on the demo", *wait], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
 
 

@@ -52,7 +52,8 @@ def _follow(run: TrainingRun) -> TrainingRun:
 @click.option("--after-ingestion", is_flag=True,
               help="Wait for running ingestion first; do nothing if a training run already exists (make run).")
 @click.option("--by-source/--no-by-source", default=True, show_default=True,
-              help="Also train without each source and score on it (one more fit per source).")
+              help="Also train without each source and score on it (one more fit per source, after the model "
+                   "is registered).")
 @click.option("--reason", default="launched from the command line", show_default=True)
 def train_command(wait: bool, candidates: tuple[str, ...], draws: int, after_ingestion: bool, by_source: bool,
                   reason: str) -> None:

@@ -28,6 +28,8 @@ JOB_KINDS: dict[str, JobKind] = {
     "train": JobKind("worker.tasks.train:run", 3600),
     "train_unit": JobKind("worker.tasks.train_unit:run", 3600),
     "train_finalize": JobKind("worker.tasks.train_finalize:run", 3600),
+    "train_source": JobKind("worker.tasks.train_source:run", 3600),
+    "train_complete": JobKind("worker.tasks.train_complete:run", 600),
 }
 
 

@@ -5,7 +5,11 @@ stores the plan and enqueues one ``train_unit`` job per (candidate, params, fold
 ``train_finalize`` job that depends on all of them (RQ ``depends_on``, failures allowed so it can report them).
 ``train_finalize`` gathers the unit results from their ``Job`` rows and either enqueues the next halving round
 (units + another finalize) or refits the best draw, signs and stores the bundle and registers a ModelVersion.
-Any worker on any host can take any unit. With ``RQ_INLINE`` the ``train`` job runs the whole search itself.
+The by-source slice fans out the same way: before its refit, the last ``train_finalize`` enqueues one
+``train_source`` job per source (train the best draw without that source, score it on that source) and a
+``train_complete`` job depending on them and on itself, which gathers their rows into the run's metrics, logs the
+run to MLflow and finishes it. Any worker on any host can take any unit. With ``RQ_INLINE`` the ``train`` job runs
+the whole search, the refit and the by-source slice itself.
 """
 
 from __future__ import annotations
@@ -17,11 +21,11 @@ import os
 import socket
 import subprocess
 import uuid
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import datetime
 
 from flask import current_app
-from rq import Retry
+from rq import Retry, get_current_job
 from rq.job import Dependency
 from sqlalchemy import select, update
 
@@ -47,6 +51,7 @@ from ml.models.search import (
     kb_metadata,
     kb_orphan_of,
     label_matrix,
+    leaderboard,
     next_units,
     plan_search,
     run_unit,
@@ -92,7 +97,7 @@ def training_config(overrides: dict | None = None) -> TrainingConfig:
 def launch_training(*, reason: str = "", by=None, config: dict | None = None, by_source: bool = True) -> TrainingRun:
     """Record a TrainingRun and launch its ``train`` job; ``by`` is the user (None: the system). Audited.
 
-    ``by_source`` adds the cross-source slice (one more fit per source: it roughly doubles a fast run's time).
+    ``by_source`` adds the cross-source slice: one more fit per source, each its own ``train_source`` job.
     """
     settings = asdict(training_config(config)) | {"by_source": bool(by_source)}
     run = TrainingRun(status=RunStatus.QUEUED, reason=reason[:200], config=settings, launched_by=by,
@@ -332,20 +337,27 @@ def _elapsed(since: datetime) -> float:
 
 
 def _finish(run: TrainingRun, plan: SearchPlan, dataset: Dataset, kb, results: list[dict]) -> dict:
-    """Refit, score, sign, store, register and apply the champion rule; log to MLflow; finish the run."""
+    """Refit, score, sign, store, register and apply the champion rule, then the by-source slice; finish the run.
+
+    The model is registered (and, when it wins, served) before the slice is scored: the slice only delays the
+    run's "finished". In a worker, the slice is fanned out first (so other workers score sources during the
+    refit) and ``train_complete`` finishes the run; inline, it runs here after the registration.
+    """
+    sources = _sources(dataset) if run.config.get("by_source", True) else []
+    current = None if queue.inline else get_current_job()
+    fanned_out = bool(sources) and current is not None and bool(results)
+    if fanned_out:
+        _dispatch_sources(run, leaderboard(results)[0], sources, after=current.id)
     try:
         _report(run.id, 86, "Refitting the best draw")
         ancestors = _ancestors(kb, dataset)
-        orphan_of = kb_orphan_of(kb) if kb is not None else (lambda label: not label.startswith("ICD10:"))
+        orphan_of = _orphan_of(kb)
         metadata = {**(kb_metadata(kb) if kb is not None else {}), "code_version": run.code_version,
                     "training_run": run.id}
         outcome = fit_final(plan, dataset, results, ancestors=ancestors,
                             orphan=[orphan_of(label) for label in plan.labels], metadata=metadata)
-        _report(run.id, 92, "Scoring by source")
         diagnostics = _diagnostics(outcome.bundle, plan, dataset)
-        by_source = (_by_source(plan, dataset, outcome.best, ancestors, orphan_of)
-                     if run.config.get("by_source", True) else [])
-        _report(run.id, 96, "Signing and registering the model")
+        _report(run.id, 90, "Signing and registering the model")
     except RunCanceled:
         return {"run_id": run.id, "status": RunStatus.CANCELED}
     except TrainingDataError as error:
@@ -359,16 +371,97 @@ def _finish(run: TrainingRun, plan: SearchPlan, dataset: Dataset, kb, results: l
     run.metrics = {"test": outcome.test_metrics, "validation": outcome.validation_metrics,
                    "leaderboard": outcome.leaderboard, "best": outcome.best, "units": results,
                    "labels": plan.labels, "train_support": plan.train_support, "below_support": plan.below_support,
-                   "by_source": by_source, **diagnostics, "decision": decision, "model_version": version.version,
+                   "by_source": [], **diagnostics, "decision": decision, "model_version": version.version,
                    "n_cases": dataset.n_cases}
     run.artifacts = {**run.artifacts, "model": version.storage_key}
+    if fanned_out:
+        run.stage = f"Scoring by source: {len(sources)} jobs"
+        db.session.commit()
+        return {"run_id": run.id, "model_version": version.version, "alias": version.alias,
+                "by_source": len(sources)}
+    db.session.commit()
+    if sources:
+        rows = []
+        try:
+            for number, source in enumerate(sources):
+                _report(run.id, 91 + 8 * number / len(sources), f"Scoring by source: without {source}")
+                rows.append(_source_row(plan, dataset, outcome.best, source, ancestors, orphan_of))
+        except RunCanceled:
+            return {"run_id": run.id, "status": RunStatus.CANCELED}
+        run.metrics = {**run.metrics, "by_source": rows}
+        db.session.commit()
+    return _complete(run)
+
+
+def _orphan_of(kb):
+    return kb_orphan_of(kb) if kb is not None else (lambda label: not label.startswith("ICD10:"))
+
+
+def _complete(run: TrainingRun) -> dict:
+    """Finish a run whose model is registered (and by-source rows gathered): status, duration, audit, MLflow."""
     run.status, run.progress, run.stage, run.finished_at = RunStatus.FINISHED, 100, "Done", utcnow()
-    run.duration_s = round(_elapsed(run.created_at), 2)  # From launch: queueing, search, refit, registry.
+    run.duration_s = round(_elapsed(run.created_at), 2)  # From launch: queueing, search, refit, slice, registry.
+    version = db.session.scalar(select(ModelVersion).where(ModelVersion.run_id == run.id))
     audit.record("training.finish", target=f"training_run:{run.id}", user=None, model=version.version,
                  alias=version.alias)
     db.session.commit()
-    _log_mlflow(run, outcome, signed.data)
+    _log_mlflow(run)
     return {"run_id": run.id, "status": run.status, "model_version": version.version, "alias": version.alias}
+
+
+def _sources(dataset: Dataset) -> list[str]:
+    """Return the sources of the by-source slice: every source when there are two or more, else none."""
+    sources = sorted(dataset.cases["source"].dropna().unique().tolist())
+    return sources if len(sources) >= 2 else []
+
+
+def _dispatch_sources(run: TrainingRun, best: dict, sources: list[str], *, after: str) -> None:
+    """Enqueue one ``train_source`` job per source and ``train_complete`` after them and the RQ job ``after``."""
+    draw = {"candidate": best["candidate"], "params": best["params"]}
+    children = [_enqueue("train_source", {"run_id": run.id, "source": source, "best": draw}, run,
+                         retry=Retry(max=UNIT_RETRIES)) for source in sources]
+    dependency = Dependency(jobs=[*(child.rq_id for child in children), after], allow_failure=True)
+    final = _enqueue("train_complete", {"run_id": run.id}, run, depends_on=dependency)
+    db.session.refresh(run)
+    run.job_ids = [*run.job_ids, *(child.id for child in children), final.id]
+    db.session.commit()
+
+
+def source_job(run_id: int, source: str, best: dict, progress) -> dict:
+    """The ``train_source`` job: train ``best`` without ``source``'s cases and score it on them (one slice row)."""
+    run = _run(run_id)
+    if run.status != RunStatus.RUNNING:
+        return {"canceled": True}
+    progress(10, f"without {source}")
+    plan, dataset, kb = _context(run)
+    row = _source_row(plan, dataset, best, source, _ancestors(kb, dataset), _orphan_of(kb))
+    row["worker"] = f"{socket.gethostname()}:{os.getpid()}"
+    db.session.refresh(run)
+    if run.status == RunStatus.RUNNING:
+        run.progress = max(run.progress, 91)
+    db.session.commit()
+    return row
+
+
+def complete_run(run_id: int, progress) -> dict:
+    """The ``train_complete`` job: gather the by-source rows into the run's metrics and finish the run."""
+    run = _run(run_id)
+    if run.status != RunStatus.RUNNING:
+        return {"run_id": run_id, "status": run.status}
+    if not (run.metrics or {}).get("model_version"):
+        _fail(run, "The refit of the best draw did not finish; no model was registered.")
+        return {"run_id": run_id, "status": RunStatus.FAILED}
+    rows = db.session.scalars(select(Job).where(Job.id.in_(run.job_ids or [-1]), Job.kind == "train_source")
+                              .order_by(Job.id)).all()
+    by_source = []
+    for row in rows:
+        if row.status == JobStatus.FINISHED and row.result and "source" in row.result:
+            by_source.append(row.result)
+        else:
+            by_source.append({"source": row.args.get("source"), "error": row.error or str(row.status)})
+    run.metrics = {**run.metrics, "by_source": sorted(by_source, key=lambda item: str(item["source"]))}
+    db.session.commit()
+    return _complete(run)
 
 
 def _diagnostics(bundle, plan: SearchPlan, dataset: Dataset) -> dict:
@@ -378,23 +471,19 @@ def _diagnostics(bundle, plan: SearchPlan, dataset: Dataset) -> dict:
     return {"calibration": calibration_curve(Y, P), "confusions": top_confusions(Y, P, plan.labels)}
 
 
-def _by_source(plan, dataset, best, ancestors, orphan_of) -> list[dict]:
-    """Return the cross-source slice (train without one source, score on it) when there are two sources or more."""
-    sources = sorted(dataset.cases["source"].dropna().unique().tolist())
-    if len(sources) < 2:
-        return []
-    rows = []
-    for source in sources:
-        try:
-            metrics = source_holdout(dataset, source, candidate=best["candidate"], params=best["params"],
-                                     config=replace(plan.config, min_support=1), ancestors=ancestors,
-                                     orphan_of=orphan_of)
-        except (TrainingDataError, ValueError) as error:
-            rows.append({"source": source, "error": str(error)})
-            continue
-        rows.append({key: metrics.get(key) for key in ("source", "n_train", "n_scored", "macro_f1", "top_1",
-                                                        "top_3", "top_10", "mrr", "orphan_recall_at_10")})
-    return rows
+def _source_row(plan, dataset, best, source: str, ancestors, orphan_of) -> dict:
+    """Return one row of the cross-source slice: ``best`` trained without ``source``, scored on ``source``.
+
+    The run's own recipe (its minimum support too: labels under it are the knowledge model's, as in the run), so
+    the row measures the run's model on a source it never saw, not a model of every one-case disease.
+    """
+    try:
+        metrics = source_holdout(dataset, source, candidate=best["candidate"], params=best["params"],
+                                 config=plan.config, ancestors=ancestors, orphan_of=orphan_of)
+    except (TrainingDataError, ValueError) as error:
+        return {"source": source, "error": str(error)}
+    return {key: metrics.get(key) for key in ("source", "n_train", "n_scored", "macro_f1", "top_1", "top_3",
+                                              "top_10", "mrr", "orphan_recall_at_10")}
 
 
 def _champion_decision(version: ModelVersion, outcome, plan: SearchPlan, dataset: Dataset) -> dict:
@@ -428,7 +517,7 @@ def _champion_decision(version: ModelVersion, outcome, plan: SearchPlan, dataset
     return decision
 
 
-def _log_mlflow(run: TrainingRun, outcome, artifact: bytes) -> None:
+def _log_mlflow(run: TrainingRun) -> None:
     """Log params, metrics and the signed model to MLflow when ``MLFLOW_TRACKING_URI`` is set."""
     uri = current_app.config.get("MLFLOW_TRACKING_URI")
     if not uri:
@@ -436,7 +525,9 @@ def _log_mlflow(run: TrainingRun, outcome, artifact: bytes) -> None:
     try:
         from app.training.tracking import log_run
 
-        run.mlflow_run_id = log_run(uri, run, outcome, artifact)
+        with storage().open(run.artifacts["model"]) as handle:
+            artifact = handle.read()
+        run.mlflow_run_id = log_run(uri, run, artifact)
         db.session.commit()
     except Exception:  # noqa: BLE001 - tracking is a copy; the registry already holds the model.
         db.session.rollback()

@@ -26,8 +26,12 @@ def artifact_location(uri: str) -> str | None:
     return None
 
 
-def log_run(uri: str, run, outcome, artifact: bytes) -> str:
-    """Log ``run`` (a finished TrainingRun) and its outcome to the MLflow store at ``uri``; return the MLflow id."""
+def log_run(uri: str, run, artifact: bytes) -> str:
+    """Log ``run`` (a finished TrainingRun: its config and metrics) to the MLflow store at ``uri``; return the id.
+
+    Metrics: the test and validation headline figures, the duration and, per source of the by-source slice,
+    ``by_source.<source>.<metric>``.
+    """
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=uri)
@@ -39,11 +43,14 @@ def log_run(uri: str, run, outcome, artifact: bytes) -> str:
     tracked = client.create_run(experiment_id, run_name=f"training-run-{run.id}", tags=tags)
     run_id = tracked.info.run_id
     params = {f"config.{key}": str(value)[:250] for key, value in run.config.items()}
-    params |= {"best.candidate": outcome.best["candidate"],
-               **{f"best.{key}": str(value)[:250] for key, value in outcome.best["params"].items()}}
+    best = run.metrics["best"]
+    params |= {"best.candidate": best["candidate"],
+               **{f"best.{key}": str(value)[:250] for key, value in best["params"].items()}}
     for key, value in params.items():
         client.log_param(run_id, key, value)
-    metrics = _flat("test", outcome.test_metrics) | _flat("validation", outcome.validation_metrics)
+    metrics = _flat("test", run.metrics["test"]) | _flat("validation", run.metrics["validation"])
+    for row in run.metrics.get("by_source") or []:
+        metrics |= _flat(f"by_source.{row['source']}", {k: v for k, v in row.items() if k != "source"})
     metrics["duration_s"] = float(run.duration_s or 0.0)
     for key, value in metrics.items():
         client.log_metric(run_id, key, value)

@@ -12,7 +12,7 @@ from dataclasses import replace
 from ml.dataset import Dataset
 from ml.evaluation.metrics import evaluate
 from ml.features.labels import TrainingDataError
-from ml.models.search import TrainingConfig, label_matrix, train
+from ml.models.search import TrainingConfig, fit_final, label_matrix, plan_search
 from ml.registry.bundle import PredictorBundle
 
 
@@ -36,14 +36,23 @@ def source_holdout(
     ancestors: Mapping | None = None,
     orphan_of: Callable[[str], bool] | None = None,
 ) -> dict:
-    """Train one fixed draw on every source but ``source`` and return its metrics on ``source``'s cases."""
+    """Train one fixed draw on every source but ``source`` and return its metrics on ``source``'s cases.
+
+    One fit per source (the draw is not searched again): the cases of the other sources are split into training,
+    validation and test as a run's are; the model is fitted on the training part, calibrated and thresholded on
+    the validation part, and scored on every case of ``source``.
+    """
     in_source = dataset.cases["source"] == source
     held, rest = dataset.subset(dataset.cases.loc[in_source, "case_id"]), dataset.subset(
         dataset.cases.loc[~in_source, "case_id"])
     if held.n_cases == 0:
         raise TrainingDataError(f"No case comes from the source {source!r}.")
     fixed = replace(config or TrainingConfig(), candidates=(candidate,), n_draws=1, halving=False, n_folds=2)
-    outcome = train(rest, config=fixed, ancestors=ancestors, orphan_of=orphan_of,
-                    draws=[{"candidate": candidate, "params": params}])
+    plan = plan_search(rest, config=fixed)
+    orphan = [orphan_of(label) for label in plan.labels] if orphan_of else None
+    # No search: the draw is fixed, so it is refitted once on the other sources' training part (calibration and
+    # thresholds on their validation part), as the run's own model was.
+    outcome = fit_final(plan, rest, [], ancestors=ancestors, orphan=orphan,
+                        best={"candidate": candidate, "params": dict(params)})
     metrics = evaluate_bundle(outcome.bundle, held)
     return {"source": source, "n_train": rest.n_cases, "n_scored": held.n_cases, **metrics}

@@ -252,13 +252,18 @@ def fit_final(
     ancestors: Mapping | None = None,
     orphan: Sequence[bool] | None = None,
     metadata: Mapping | None = None,
+    best: Mapping | None = None,
 ) -> TrainingOutcome:
-    """Refit the best draw on the training cases, calibrate and tune thresholds on validation, score the test."""
-    if not results:
+    """Refit the best draw on the training cases, calibrate and tune thresholds on validation, score the test.
+
+    ``best`` (a ``{"candidate", "params"}`` draw) refits that draw without a search: a search over one fixed draw
+    would fit it on every fold only to choose it anyway (the by-source slice refits one known draw per source).
+    """
+    if not results and best is None:
         raise TrainingDataError("The search produced no results to choose a model from.")
     started = time.perf_counter()
     board = leaderboard(results)
-    best = board[0]
+    best = dict(best) if best is not None else board[0]
     train_set = dataset.subset(plan.train_ids)
     model = MultiLabelModel(candidate=best["candidate"], params=best["params"],
                             encoder=_encoder(plan.config, ancestors), random_state=plan.config.random_state)

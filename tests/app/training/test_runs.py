@@ -44,12 +44,19 @@ def test_a_run_fans_out_and_registers_the_first_champion(app, run_worker):
     db.session.refresh(run)
     assert run.status == RunStatus.FINISHED, run.error
     assert run.progress == 100
-    # Two draws on fold 0, then the better one on fold 1: three units, and one finalize per halving round.
-    assert _kinds(run) == {"train": 1, "train_unit": 3, "train_finalize": 2}
+    # Two draws on fold 0, then the better one on fold 1: three units, and one finalize per halving round; then
+    # one by-source job per source and the job that gathers them.
+    assert _kinds(run) == {"train": 1, "train_unit": 3, "train_finalize": 2, "train_source": 3, "train_complete": 1}
     assert run.units_done == 3
     assert len(run.metrics["units"]) == 3
     assert run.metrics["test"]["n_cases"] > 0
-    assert {row["source"] for row in run.metrics["by_source"]} == {"hospital_csv", "research_xlsx", "registry_jsonl"}
+    rows = {row["source"]: row for row in run.metrics["by_source"]}
+    assert set(rows) == {"hospital_csv", "research_xlsx", "registry_jsonl"}
+    for row in rows.values():  # Trained on the other two sources, scored on every case of this one.
+        assert "error" not in row, row
+        assert row["n_scored"] > 0 and row["n_train"] + row["n_scored"] == run.metrics["n_cases"]
+        assert 0.5 < row["top_3"] <= 1 and 0 <= row["macro_f1"] <= 1 and 0 < row["mrr"] <= 1
+    assert sum(row["n_scored"] for row in rows.values()) == run.metrics["n_cases"]
     assert run.metrics["calibration"]
     version = db.session.scalar(select(ModelVersion))
     assert (version.version, version.alias, version.run_id) == (1, Alias.CHAMPION, run.id)
@@ -57,6 +64,21 @@ def test_a_run_fans_out_and_registers_the_first_champion(app, run_worker):
     bundle, served = current_predictor()
     assert served.id == version.id
     assert bundle.rank({"present": ["HP:0001945", "HP:0012735"]}, top=3)[0][0] == "ICD10:J11"
+
+
+@pytest.mark.slow
+def test_an_inline_run_scores_every_source_itself(make_app):
+    app = make_app(RQ_INLINE=True)  # No worker: the ``train`` job runs the search, the refit and the slice.
+    with app.app_context():
+        fill_warehouse(20)  # Without any one source, each disease keeps the default minimum support (10 cases).
+        result = app.test_cli_runner().invoke(args=["train", "--wait", "--draws", "1"])
+        assert result.exit_code == 0, result.output
+        run = db.session.scalar(select(TrainingRun))
+        assert run.status == RunStatus.FINISHED and run.config["by_source"] is True
+        assert _kinds(run) == {"train": 1}
+        rows = run.metrics["by_source"]
+        assert [row["source"] for row in rows] == ["hospital_csv", "registry_jsonl", "research_xlsx"]
+        assert all(row["n_scored"] > 0 and 0 < row["top_3"] <= 1 for row in rows), rows
 
 
 @pytest.mark.slow
