@@ -6,6 +6,10 @@ burst mode on a queue private to this test session.
 
 Environment: ``DXFLOW_TEST_PG_URL`` (server URL, default ``postgresql+psycopg://postgres@127.0.0.1:5432``),
 ``DXFLOW_TEST_PG_DB`` (default ``dxflow_test``), ``DXFLOW_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/15``).
+
+Under pytest-xdist (``make test`` runs ``-n``) each worker process has a PostgreSQL database of its own
+(``dxflow_test_gw0``, ``dxflow_test_gw1``, ...) and its own temporary folders (so its own SQLite file); all workers
+share the Redis db, where every test's queue has a name of its own.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ from app.models import User
 from config import Config
 
 PG_SERVER_URL = os.environ.get("DXFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
-PG_DB = os.environ.get("DXFLOW_TEST_PG_DB", "dxflow_test")
+# An xdist worker ("gw0", "gw1", ...) appends its id: workers never share a database.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+PG_DB = os.environ.get("DXFLOW_TEST_PG_DB", "dxflow_test") + (f"_{XDIST_WORKER}" if XDIST_WORKER else "")
 REDIS_URL = os.environ.get("DXFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BACKENDS = ("postgresql", "sqlite")
 PASSWORD = "correct horse battery staple"
