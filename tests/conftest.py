@@ -25,6 +25,7 @@ from flask_migrate import upgrade
 from redis.exceptions import RedisError
 from rq import SimpleWorker
 from sqlalchemy import text
+from werkzeug.routing.rules import Rule
 
 from app import create_app
 from app.extensions import db, queue
@@ -38,6 +39,33 @@ PG_DB = os.environ.get("DXFLOW_TEST_PG_DB", "dxflow_test") + (f"_{XDIST_WORKER}"
 REDIS_URL = os.environ.get("DXFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BACKENDS = ("postgresql", "sqlite")
 PASSWORD = "correct horse battery staple"
+
+
+def _share_url_builders() -> None:
+    """Compile each URL rule's builder once per test process instead of once per app.
+
+    ``create_app`` registers ~290 URL rules and werkzeug turns each into two Python functions (``ast`` and
+    ``compile``): 90 % of its 0.4 s of CPU. The suite creates thousands of apps from the same blueprints. A builder
+    depends only on the rule's text, parsed parts and defaults (it reads the converters from the rule it is bound
+    to), so rules that agree on those share one; anything unhashable compiles as before.
+    """
+    compile_builder = Rule._compile_builder
+    builders: dict = {}
+
+    def shared(self, append_unknown=True):
+        try:
+            key = (self.rule, tuple(self._trace), tuple(sorted((self.defaults or {}).items())), append_unknown)
+            hash(key)
+        except TypeError:
+            return compile_builder(self, append_unknown)
+        if key not in builders:
+            builders[key] = compile_builder(self, append_unknown)
+        return builders[key]
+
+    Rule._compile_builder = shared
+
+
+_share_url_builders()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -135,11 +163,11 @@ def app(make_app):
 def _empty_tables() -> None:
     tables = [table.name for table in db.metadata.sorted_tables]
     db.session.rollback()
+    for name in reversed(tables):
+        db.session.execute(text(f"DELETE FROM {name}"))
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    else:
-        for name in reversed(tables):
-            db.session.execute(text(f"DELETE FROM {name}"))
+        # What TRUNCATE ... RESTART IDENTITY did, without its cost: 0.3 s a test (new files for 20 tables).
+        db.session.execute(text("SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'"))
     db.session.commit()
 
 

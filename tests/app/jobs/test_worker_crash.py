@@ -24,7 +24,8 @@ def start_worker(app) -> subprocess.Popen:
     """Start ``python -m worker`` on the app's database, Redis, raw zone and knowledge base, in its own group."""
     config = app.config
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
-           "REDIS_URL": config["REDIS_URL"], "RQ_QUEUE": config["RQ_QUEUE"], "STORAGE_URL": config["STORAGE_URL"], "KB_DIR": config["KB_DIR"],
+           "REDIS_URL": config["REDIS_URL"], "RQ_QUEUE": config["RQ_QUEUE"], "STORAGE_URL": config["STORAGE_URL"],
+           "KB_DIR": config["KB_DIR"],
            "K_ANONYMITY": "1", "SECRET_KEY": "test-secret", "PSEUDONYM_KEY": config["PSEUDONYM_KEY"],
            "MODEL_SIGNING_KEY": "test-signing-key", "DXFLOW_INSTANCE_DIR": config["INSTANCE_DIR"]}
     return subprocess.Popen([sys.executable, "-m", "worker"], cwd=ROOT, env=env, start_new_session=True,
