@@ -1,8 +1,8 @@
 """Fixtures: app → db → client → login, against the real PostgreSQL and Redis (and SQLite too).
 
-Every test that uses ``app`` runs twice, once per database backend. The schema is built by the migrations,
-once per backend and session; rows are removed after each test. RQ jobs run in a real ``SimpleWorker`` in
-burst mode on a queue private to this test session.
+Every test that uses ``app`` runs twice, once per database backend (only on PostgreSQL when marked
+``postgresql_only`` or ``any_backend``). The schema is built by the migrations, once per backend and session; rows
+are removed after each test. RQ jobs run in a real ``SimpleWorker`` in burst mode on a queue private to the test.
 
 Environment: ``DXFLOW_TEST_PG_URL`` (server URL, default ``postgresql+psycopg://postgres@127.0.0.1:5432``),
 ``DXFLOW_TEST_PG_DB`` (default ``dxflow_test``), ``DXFLOW_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/15``).
@@ -17,7 +17,10 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
+import tempfile
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -69,14 +72,21 @@ _share_url_builders()
 
 
 def pytest_collection_modifyitems(config, items):
-    """Run tests marked ``postgresql_only`` on PostgreSQL alone (deselected, not skipped, on SQLite)."""
+    """Run tests marked ``postgresql_only`` or ``any_backend`` on PostgreSQL alone (deselected, not skipped, on
+    SQLite); the browser tests are ``any_backend``: the pages they drive are tested on both backends in tests/app.
+    Then put the ``slow`` tests first."""
     keep, drop = [], []
     for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker("any_backend")
         backend = getattr(getattr(item, "callspec", None), "params", {}).get("database_url")
-        (drop if backend == "sqlite" and item.get_closest_marker("postgresql_only") else keep).append(item)
+        one = item.get_closest_marker("postgresql_only") or item.get_closest_marker("any_backend")
+        (drop if backend == "sqlite" and one else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+    # Slow tests first (a stable sort): under xdist they start at once, and the quick ones fill the other
+    # workers, instead of a slow test starting last and running alone.
+    items[:] = sorted(keep, key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def ensure_pg_database(name: str, *, fresh: bool = False) -> str:
@@ -88,6 +98,9 @@ def ensure_pg_database(name: str, *, fresh: bool = False) -> str:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
+            # A commit returns before its WAL reaches the disk: the same results, without an fsync per commit
+            # (only a crash of the server could lose the last commits of a test database).
+            conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     return f"{PG_SERVER_URL}/{name}"
 
 
@@ -112,18 +125,40 @@ def make_test_config(tmp_path, database_url: str, **overrides) -> Config:
 
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request, tmp_path_factory):
-    """Yield a migrated database URL per backend."""
-    if request.param == "postgresql":
-        url = ensure_pg_database(PG_DB, fresh=True)
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'dxflow.sqlite3'}"
-    migrate_app = create_app(make_test_config(tmp_path_factory.mktemp("migrate"), url))
-    with migrate_app.app_context():
-        upgrade()
-        db.engine.dispose()
-    return url
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    """Return ``url(backend)``: a database migrated on first use, kept for the session (rows emptied per test).
+
+    The SQLite file lives in /dev/shm when there is one: the same SQLite, but a commit's fsync costs nothing.
+    """
+    urls: dict[str, str] = {}
+    folders: list[Path] = []
+
+    def url(backend: str) -> str:
+        if backend not in urls:
+            if backend == "postgresql":
+                made = ensure_pg_database(PG_DB, fresh=True)
+            else:
+                shm = Path("/dev/shm")
+                folder = Path(tempfile.mkdtemp(prefix="dxflow-test-", dir=shm)) if shm.is_dir() else None
+                folders.extend([folder] if folder else [])
+                made = f"sqlite:///{(folder or tmp_path_factory.mktemp('sqlite')) / 'dxflow.sqlite3'}"
+            migrate_app = create_app(make_test_config(tmp_path_factory.mktemp("migrate"), made))
+            with migrate_app.app_context():
+                upgrade()
+                db.engine.dispose()
+            urls[backend] = made
+        return urls[backend]
+
+    yield url
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, databases):
+    """Return the migrated database URL of this test's backend (a test per backend, both kept open)."""
+    return databases(request.param)
 
 
 @pytest.fixture
