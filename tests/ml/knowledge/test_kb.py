@@ -458,6 +458,7 @@ def test_artifact_round_trips_to_its_recorded_hash(knowledge, parsed_hpoa):
     assert set(loaded.excluded) == parsed.excluded
 
 
+@pytest.mark.slow
 def test_content_hash_is_stable_across_builds(kb_out_dir, knowledge, common_csv, tmp_path):
     rebuilt = kb.build_kb(out_dir=tmp_path, common_csv=common_csv)
     assert rebuilt.name == knowledge.path.name
