@@ -21,6 +21,9 @@ $(STAMP): pyproject.toml
 run: install
 	$(PY) scripts/devserver.py
 
+# The whole suite runs in parallel (pytest-xdist; each worker has its own databases, see tests/conftest.py);
+# `make test PYTEST_ARGS="-k jobs"` runs a subset serially, `PYTEST_ARGS='-n 4 -m "not slow"'` the quick loop.
+PYTEST_ARGS ?= -n 4 --durations=20
 # Installs Chromium and starts PostgreSQL/Redis first when they are missing (or says in one line what to install).
 test: install
 	scripts/ensure_test_services.sh

@@ -117,6 +117,7 @@ class Config:
             INSTANCE_DIR=str(instance_dir),
             SQLALCHEMY_DATABASE_URI=_database_url(os.environ.get("DATABASE_URL"), instance_dir),
             REDIS_URL=os.environ.get("REDIS_URL", cls.REDIS_URL),
+            RQ_QUEUE=os.environ.get("RQ_QUEUE", cls.RQ_QUEUE),
             RQ_INLINE=os.environ.get("RQ_INLINE", "") in ("1", "true", "yes"),
             STORAGE_URL=os.environ.get("STORAGE_URL") or (instance_dir / "raw").as_uri(),
             S3_ENDPOINT_URL=os.environ.get("S3_ENDPOINT_URL", ""),

@@ -14,6 +14,7 @@ DISEASES = ["ICD10:J00", "ICD10:J00", "ICD10:J00", "ICD10:I10", "ICD10:K21.9", "
 CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
 
 
+@pytest.mark.slow
 def test_the_eda_page_renders_every_chart_without_inline_scripts(live_server, page, make_user, run_worker,
                                                                  tmp_path):
     rng = random.Random(3)

@@ -2,12 +2,16 @@
 
 import json
 
+import pytest
+
 
 def test_kb_info_without_a_build_says_what_to_do(app):
     result = app.test_cli_runner().invoke(args=["kb", "info"])
     assert result.exit_code == 1 and "run `flask kb build` first" in result.output
 
 
+@pytest.mark.slow
+@pytest.mark.any_backend  # files only: the build takes seconds and touches no database
 def test_kb_build_then_info_reports_counts_and_versions(app):
     runner = app.test_cli_runner()
     built = runner.invoke(args=["kb", "build"])

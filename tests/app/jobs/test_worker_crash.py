@@ -24,7 +24,8 @@ def start_worker(app) -> subprocess.Popen:
     """Start ``python -m worker`` on the app's database, Redis, raw zone and knowledge base, in its own group."""
     config = app.config
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
-           "REDIS_URL": config["REDIS_URL"], "STORAGE_URL": config["STORAGE_URL"], "KB_DIR": config["KB_DIR"],
+           "REDIS_URL": config["REDIS_URL"], "RQ_QUEUE": config["RQ_QUEUE"], "STORAGE_URL": config["STORAGE_URL"],
+           "KB_DIR": config["KB_DIR"],
            "K_ANONYMITY": "1", "SECRET_KEY": "test-secret", "PSEUDONYM_KEY": config["PSEUDONYM_KEY"],
            "MODEL_SIGNING_KEY": "test-signing-key", "DXFLOW_INSTANCE_DIR": config["INSTANCE_DIR"]}
     return subprocess.Popen([sys.executable, "-m", "worker"], cwd=ROOT, env=env, start_new_session=True,
@@ -44,8 +45,8 @@ def wait_for(condition, *, timeout: float, every: float = 0.5):
 
 @pytest.mark.slow
 def test_a_killed_worker_s_ingestion_ends_failed_and_can_be_retried_and_deleted(make_app, tmp_path_factory):
-    # The worker takes the app's queue name from its own config ("dxflow"): this Redis db is the test session's.
-    app = make_app(KB_DIR=str(session_kb_dir(tmp_path_factory)), K_ANONYMITY=1, RQ_QUEUE="dxflow")
+    # The worker gets the test's private queue through RQ_QUEUE (parallel test workers share the Redis db).
+    app = make_app(KB_DIR=str(session_kb_dir(tmp_path_factory)), K_ANONYMITY=1)
     with app.app_context():
         rows = [row.replace("P-0001", f"P-{n:06d}") for n in range(40_000) for row in HOSPITAL_ROWS[:1]]
         [upload] = create_upload([("big.csv", io.BytesIO(hospital_csv(rows)))], "Hospital", "hospital_csv")

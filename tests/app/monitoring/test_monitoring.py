@@ -75,6 +75,7 @@ def _predict_and_confirm(client, login) -> list[str]:
     return ids
 
 
+@pytest.mark.slow
 def test_a_check_reads_the_logged_predictions_and_the_dashboard_shows_it(app, client, login):
     fill_kb_warehouse(20, seed=2)
     _predict_and_confirm(client, login)

@@ -98,6 +98,7 @@ def test_a_second_run_is_a_challenger_judged_on_a_shared_holdout(app, run_worker
     assert aliases == {1: Alias.CHAMPION, 2: Alias.CHALLENGER}
 
 
+@pytest.mark.slow
 def test_cancel_stops_the_run_and_its_units_and_retry_starts_afresh(app, run_worker):
     fill_warehouse(12)
     run = launch_training(config=TINY)

@@ -250,6 +250,7 @@ def test_vocab_match_command(app, args, lines, exit_code):
 # ---------------------------------------------------------------------------------- the first build
 
 
+@pytest.mark.slow
 def test_first_use_builds_the_knowledge_base_when_missing(tmp_path, monkeypatch, caplog):
     monkeypatch.setattr(service, "_base", {})
     app = Flask(__name__)

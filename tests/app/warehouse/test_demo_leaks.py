@@ -10,6 +10,8 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from app.models import UploadStatus
 from ml.ingest import read_file
 from ml.knowledge import get_kb
@@ -67,6 +69,7 @@ def _note_identifiers(folder: Path) -> set[str]:
     return values
 
 
+@pytest.mark.slow
 def test_no_identifier_of_a_generated_demo_survives_in_any_table(wh, admin, kb_dir, tmp_path):
     result = generate_demo(tmp_path / "demo", kb=get_kb(kb_dir), patients=PATIENTS, seed=SEED)
     identifiers: set[str] = set()
