@@ -86,19 +86,30 @@ def term_likelihood(
     if min_shared_ic > 0:
         ancestors = ancestors[(information_content[ancestors] >= min_shared_ic) | (ancestors == term)]
     shares = np.exp(information_content[ancestors] - information_content[term])
-    for ancestor, share in zip(ancestors.tolist(), shares.tolist(), strict=True):
-        dense = propagated.dense.get(ancestor)
+    _raise_to_shares(probability, propagated, ancestors, shares)
+    _exclude(probability, excluded, ancestors)
+    return probability
+
+
+def _raise_to_shares(probability: np.ndarray, matrix, columns: np.ndarray, shares: np.ndarray) -> None:
+    """Raise ``probability`` in place to each column of ``matrix`` times its share, where that is larger."""
+    for column, share in zip(columns.tolist(), shares.tolist(), strict=True):
+        dense = matrix.dense.get(column)
         if dense is not None:
             np.maximum(probability, dense * share, out=probability)
             continue
-        rows, values = propagated.column(ancestor)
+        rows, values = matrix.column(column)
         if len(rows):
             probability[rows] = np.maximum(probability[rows], values * share)
-    if excluded is not None:
-        for ancestor in ancestors:
-            rows, _ = excluded.column(ancestor)
-            probability[rows] = 0.0
-    return probability
+
+
+def _exclude(probability: np.ndarray, excluded, terms: np.ndarray) -> None:
+    """Set ``probability`` to 0 in place for the diseases with a NOT annotation on any of ``terms``."""
+    if excluded is None:
+        return
+    for term in terms:
+        rows, _ = excluded.column(term)
+        probability[rows] = 0.0
 
 
 def rows_likelihood(
@@ -195,16 +206,6 @@ def reported_likelihood(
     if specific_share > 0:
         sharing = ancestors[(information_content[ancestors] >= min_shared_ic) & (ancestors != term)]
         shares = specific_share * np.exp(information_content[sharing] - information_content[term])
-        for ancestor, share in zip(sharing.tolist(), shares.tolist(), strict=True):
-            dense = shared.dense.get(ancestor)
-            if dense is not None:
-                np.maximum(probability, dense * share, out=probability)
-                continue
-            rows, values = shared.column(ancestor)
-            if len(rows):
-                probability[rows] = np.maximum(probability[rows], values * share)
-    if excluded is not None:
-        for ancestor in ancestors:
-            rows, _ = excluded.column(ancestor)
-            probability[rows] = 0.0
+        _raise_to_shares(probability, shared, sharing, shares)
+    _exclude(probability, excluded, ancestors)
     return probability
