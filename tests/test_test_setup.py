@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,11 +25,10 @@ def test_make_test_runs_the_set_up_before_pytest_and_ci_runs_make_test():
     assert "apt-get" not in "\n".join(ci), "one copy of the set-up: the script"
 
 
-def test_set_up_is_silent_and_fast_when_everything_is_there():
-    started = time.perf_counter()
+def test_set_up_does_nothing_and_says_nothing_when_everything_is_there():
+    # Installing or starting anything prints a "make test: …" line, so silence means nothing was done.
     result = subprocess.run([str(SCRIPT)], capture_output=True, text=True, cwd=ROOT)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
-    assert time.perf_counter() - started < 5
 
 
 def test_set_up_says_in_one_line_what_to_install_when_it_cannot_install(tmp_path):
