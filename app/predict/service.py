@@ -38,6 +38,7 @@ from ml.predict import (
     annotation_table,
     candidate_findings,
     next_questions,
+    one_per_disease,
     temperature_findings,
 )
 from ml.privacy import pseudonym_key, pseudonymize
@@ -199,7 +200,7 @@ def predict(form: PredictForm, *, user, channel: str) -> Result:
     query = Query(present=present, absent=absent, age=form.age, sex=sex, temperature_c=form.temperature_c,
                   top=form.top)
     ranking = current_ranker(predictor).rank(query)
-    top = ranking.top(form.top)
+    top = one_per_disease(ranking, kb, form.top)  # the OMIM and ORPHA entries of one disease are one row
     evidence = _evidence(predictor, ranking, query, [disease for disease, _ in top])
     predictions = [
         _prediction(kb, vocabulary, rank, disease, probability, evidence[disease], lang)

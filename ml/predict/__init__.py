@@ -14,6 +14,7 @@ from ml.predict.query import (
     KnowledgeRanker,
     Query,
     Ranking,
+    one_per_disease,
     temperature_findings,
     to_celsius,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "candidate_findings",
     "expected_information_gain",
     "next_questions",
+    "one_per_disease",
     "temperature_findings",
     "to_celsius",
 ]

@@ -83,6 +83,28 @@ class BundleRanker:
         return replace(ranking, entries=entries[: max(query.top, self.pool)], model_version=self.model_version)
 
 
+def one_per_disease(ranking: Ranking, kb, n: int) -> list[tuple[str, float]]:
+    """Return the first ``n`` (disease id, probability) pairs with one entry per disease.
+
+    OMIM, ORPHA and ICD-10 entries naming the same disease (``kb.same_disease``) would otherwise take several
+    rows of one differential; the best-ranked entry stands for its disease, with its own (the highest)
+    probability, and the page shows the others' codes beside it. Entries the knowledge base lacks stay apart.
+    """
+    shown: set[int] = set()
+    top = []
+    for entry in ranking:
+        index = kb.disease_index.get(entry.disease_id)
+        group = int(kb.disease_group[index]) if index is not None else None
+        if group is not None and group in shown:
+            continue
+        if group is not None:
+            shown.add(group)
+        top.append((entry.disease_id, entry.probability))
+        if len(top) == n:
+            break
+    return top
+
+
 def to_celsius(value: float, unit: str) -> float:
     """Return a temperature in degrees Celsius from ``unit`` ``"C"`` or ``"F"``."""
     unit = unit.strip().upper()
