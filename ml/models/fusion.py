@@ -82,6 +82,11 @@ class FusedRanker(BaseEstimator):
 
     ``knowledge_model`` is a fitted :class:`KnowledgeModel`; ``bundle`` a ``PredictorBundle`` (or ``None`` for the
     knowledge model alone). ``fit()`` only aligns the two label sets; call it once, then ``rank`` per query.
+
+    A label's weight is ``support / (support + blend_support)``, times the share of the query's present findings
+    the bundle was trained on: the supervised model cannot weigh a finding it never saw (ectopia lentis in a
+    warehouse without Marfan cases), so for a query of fever, ectopia lentis and arachnodactyly the model speaks
+    for a third and the knowledge model, which knows all three, for the rest.
     """
 
     def __init__(self, knowledge_model: KnowledgeModel, bundle=None, *, blend_support: float = 20.0):
@@ -107,7 +112,22 @@ class FusedRanker(BaseEstimator):
                 np.isinf(support), 1.0, support / (support + self.blend_support)
             )
         self.weights_[kb.n_diseases :] = 1.0  # a label the knowledge base lacks has only the model's probability
+        self.known_terms_ = frozenset(self.bundle.encoder.term_column_) if self.bundle is not None else frozenset()
         return self
+
+    def coverage(self, query) -> float:
+        """Return the share of the query's present findings the bundle was trained on (1 when there are none)."""
+        check_is_fitted(self)
+        if not query.present:
+            return 1.0
+        return sum(term in self.known_terms_ for term in query.present) / len(query.present)
+
+    def _query_weights(self, query) -> np.ndarray:
+        """Return each class's model weight for this query: its support weight scaled by the query's coverage."""
+        weights = self.weights_.copy()
+        n_diseases = self.knowledge_model.kb.n_diseases
+        weights[:n_diseases] *= self.coverage(query)  # labels the knowledge base lacks keep the model alone
+        return weights
 
     def _support(self, n_labels: int) -> np.ndarray:
         """Return each bundle label's training cases; a bundle without them is trusted fully (infinite support)."""
@@ -121,7 +141,8 @@ class FusedRanker(BaseEstimator):
         return self._fuse(query)[0]
 
     def _fuse(self, query):
-        """Return fused, knowledge and model (NaN off its labels) probabilities, the evidence table and ignored ids."""
+        """Return fused, knowledge and model (NaN off its labels) probabilities, the query's weights, the evidence
+        table and the ignored ids."""
         check_is_fitted(self)
         model, kb = self.knowledge_model, self.knowledge_model.kb
         present, ignored_present = _known(kb, query.present)
@@ -135,10 +156,10 @@ class FusedRanker(BaseEstimator):
         supervised = np.full(len(self.classes_), np.nan)
         if self.bundle is not None and len(self.label_columns_):
             supervised[self.label_columns_] = np.asarray(self.bundle.predict_proba(query))[0]
-        fused, columns = knowledge.copy(), self.label_columns_
-        weights = self.weights_[columns]
+        fused, columns, query_weights = knowledge.copy(), self.label_columns_, self._query_weights(query)
+        weights = query_weights[columns]
         fused[columns] = weights * supervised[columns] + (1 - weights) * knowledge[columns]
-        return fused, knowledge, supervised, table, (*ignored_present, *ignored_absent)
+        return fused, knowledge, supervised, query_weights, table, (*ignored_present, *ignored_absent)
 
     def rank(self, query, top: int = 10, *, explain: int | None = None) -> Ranking:
         """Return the ``top`` diseases for one query, most probable first, with source, evidence and genes.
@@ -146,7 +167,7 @@ class FusedRanker(BaseEstimator):
         The first ``explain`` entries (all by default) carry their evidence; the others have ``evidence=()``.
         ``extra["evidence_table"]`` holds every finding's ratios, so a caller can explain any entry later.
         """
-        fused, knowledge, supervised, table, ignored = self._fuse(query)
+        fused, knowledge, supervised, weights, table, ignored = self._fuse(query)
         top = min(max(int(top), 0), len(fused))
         best = np.argpartition(-fused, top - 1)[:top] if top else np.array([], dtype=np.int64)
         best = best[np.lexsort((best, -fused[best]))]
@@ -154,7 +175,7 @@ class FusedRanker(BaseEstimator):
         kb = self.knowledge_model.kb
         # Python values for the few ranked columns at once (per-entry NumPy scalar access costs more than the rest).
         columns = zip(best.tolist(), self.classes_[best].tolist(), fused[best].tolist(), knowledge[best].tolist(),
-                      supervised[best].tolist(), self.weights_[best].tolist(), strict=True)
+                      supervised[best].tolist(), weights[best].tolist(), strict=True)
         entries = tuple(
             RankedDisease(
                 disease_id=disease_id,

@@ -75,6 +75,28 @@ def test_a_common_diseases_probability_follows_the_bundle(kb, knowledge, bundle)
     )
 
 
+def test_the_model_speaks_only_for_the_findings_it_was_trained_on(kb, knowledge, bundle):
+    ranker = FusedRanker(knowledge, bundle, blend_support=2.0).fit()
+    known = tuple(term for term in ("HP:0000822", "HP:0002315", "HP:0001945") if term in ranker.known_terms_)[:1]
+    unseen = tuple(term for term in textbook(kb, MARFAN) if term not in ranker.known_terms_)[:2]
+    assert len(known) == 1 and len(unseen) == 2
+    support = float(bundle.train_support[bundle.labels.index(HYPERTENSION)])
+
+    def hypertension(query):
+        ranking = ranker.rank(query, top=len(ranker.classes_))
+        return next(entry for entry in ranking if entry.disease_id == HYPERTENSION), ranking
+
+    alone, _ = hypertension(Query(present=known))
+    mixed, ranking = hypertension(Query(present=known + unseen))
+    assert alone.model_weight == pytest.approx(support / (support + 2.0))
+    assert ranker.coverage(Query(present=known + unseen)) == pytest.approx(1 / 3)
+    assert mixed.model_weight == pytest.approx(alone.model_weight / 3)
+    assert mixed.probability == pytest.approx(
+        mixed.model_weight * mixed.model_probability + (1 - mixed.model_weight) * mixed.knowledge_probability)
+    # Marfan syndrome, which explains the findings the model never saw, is in the top 5 (ORPHA:558 is its twin).
+    assert set(kb.same_disease(MARFAN)) & set(ranking.disease_ids[:5])
+
+
 def test_a_bundle_label_missing_from_the_knowledge_base_is_ranked_from_the_model_alone(knowledge, bundle):
     extra = [label for label in bundle.labels if label not in knowledge.kb.disease_index]
     assert extra
