@@ -17,8 +17,6 @@ from itertools import combinations, permutations, product
 import numpy as np
 from scipy import sparse
 
-from ml.evaluation.simulate import GENERAL_TERMS
-
 #: The unrelated-term sampler's tries per noise term (``simulate._unrelated_sampler``: ``100 * count``).
 NOISE_TRIES = 100
 
@@ -30,11 +28,7 @@ class SimulationOracle:
         if noise not in (0, 1):
             raise ValueError("the oracle models 0 or 1 noise term")
         self.kb, self.n_terms, self.imprecision, self.noise = kb, int(n_terms), float(imprecision), int(noise)
-        general = {kb.term_index[term_id] for term_id in GENERAL_TERMS}
-        self.parents = [
-            tuple(p for p in (kb.term_index[parent] for parent in parents) if p not in general)
-            for parents in kb.term_parents
-        ]
+        self.parents = kb.reportable_parents
         children: dict[int, list[int]] = {}
         for child, parents in enumerate(self.parents):
             for parent in parents:
@@ -47,8 +41,7 @@ class SimulationOracle:
         binary = sparse.csr_array(annotations > 0, dtype=np.float32)
         related = sparse.csc_array((binary @ closure) > 0)  # annotations and their ancestors
         descendants = sparse.csc_array((binary @ closure.T) > 0)  # terms below an annotation
-        phenotypic = kb.ancestor_closure[:, [kb.term_index[GENERAL_TERMS[1]]]].toarray().ravel()
-        pool = np.flatnonzero(phenotypic & ~np.asarray(kb.term_obsolete))
+        pool = kb.phenotype_terms
         blocked = sparse.csr_array(related[:, pool] + descendants[:, pool])
         unrelated = len(pool) - np.diff(blocked.indptr)
         self.related, self.descendants = related, descendants

@@ -19,8 +19,6 @@ from scipy import sparse
 from ml.evaluation.ranking import group_logsumexp, group_max, rank_summary
 from ml.models.likelihood import ColumnIndex, propagate_max, term_ancestors
 
-GENERAL_TERMS = ("HP:0000001", "HP:0000118")  # All, Phenotypic abnormality: too vague to report
-
 
 @dataclass(frozen=True, slots=True)
 class SimulatedPatient:
@@ -43,8 +41,7 @@ def _related_terms(kb, annotated: np.ndarray) -> set[int]:
 
 def _unrelated_sampler(kb, rng: np.random.Generator) -> Callable[[np.ndarray, set[int], set[int], int], list[int]]:
     """Return a function drawing current phenotype terms that are unrelated to given annotations."""
-    phenotypic = kb.ancestor_closure[:, [kb.term_index[GENERAL_TERMS[1]]]].toarray().ravel()
-    pool = np.flatnonzero(phenotypic & ~np.asarray(kb.term_obsolete))
+    pool = kb.phenotype_terms
 
     def draw(annotated: np.ndarray, related: set[int], taken: set[int], count: int) -> list[int]:
         annotated_set, drawn = {int(t) for t in annotated}, []
@@ -62,9 +59,9 @@ def _unrelated_sampler(kb, rng: np.random.Generator) -> Callable[[np.ndarray, se
     return draw
 
 
-def _imprecise(kb, term: int, rng: np.random.Generator, general: set[int]) -> int:
+def _imprecise(kb, term: int, rng: np.random.Generator) -> int:
     """Return a random parent of a term that is not a general term, or the term when it has none."""
-    parents = [kb.term_index[p] for p in kb.term_parents[term] if kb.term_index[p] not in general]
+    parents = kb.reportable_parents[term]
     return int(rng.choice(parents)) if parents else term
 
 
@@ -85,7 +82,6 @@ def simulate_patients(
     rng = np.random.default_rng(random_state)
     diseases = rng.permutation(annotated_diseases(kb))
     n_patients = len(diseases) if n_patients is None else int(n_patients)
-    general = {kb.term_index[term_id] for term_id in GENERAL_TERMS}
     draw_unrelated = _unrelated_sampler(kb, rng)
     patients = []
     for number in range(n_patients):
@@ -94,7 +90,7 @@ def simulate_patients(
         terms, frequencies = kb.annotations.indices[start:end], kb.annotations.data[start:end].astype(float)
         weights = np.maximum(frequencies, 1e-3)
         chosen = rng.choice(terms, size=min(n_terms, len(terms)), replace=False, p=weights / weights.sum())
-        present = [_imprecise(kb, int(t), rng, general) if rng.random() < imprecision else int(t) for t in chosen]
+        present = [_imprecise(kb, int(t), rng) if rng.random() < imprecision else int(t) for t in chosen]
         related = _related_terms(kb, terms)
         taken = set(present)
         present += draw_unrelated(terms, related, taken, noise)

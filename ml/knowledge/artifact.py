@@ -18,6 +18,9 @@ from scipy import sparse
 from ml.knowledge.obo import Synonym
 from ml.knowledge.ontology import follow_term_id
 
+#: All (HP:0000001) and Phenotypic abnormality (HP:0000118): too vague for anyone to report as a finding.
+GENERAL_TERMS = ("HP:0000001", "HP:0000118")
+
 # Bump when the artifact layout or any derivation rule changes, so the content hash changes with it.
 # 2: disease genes (strings diseases.genes) and same-disease groups (arrays disease_group).
 SCHEMA_VERSION = 2
@@ -160,6 +163,24 @@ class KnowledgeBase:
             ),
             genes=self.disease_genes[index],
         )
+
+    @functools.cached_property
+    def reportable_parents(self) -> tuple[tuple[int, ...], ...]:
+        """Return each term's parents (as term indices) that a finding can be reported as: the general terms left out.
+
+        The order is ``term_parents``' order, so a seeded choice among them is reproducible.
+        """
+        general = {self.term_index[term_id] for term_id in GENERAL_TERMS}
+        return tuple(
+            tuple(p for p in (self.term_index[parent] for parent in parents) if p not in general)
+            for parents in self.term_parents
+        )
+
+    @functools.cached_property
+    def phenotype_terms(self) -> np.ndarray:
+        """Return the indices of the current (not obsolete) terms under Phenotypic abnormality, ascending."""
+        phenotypic = self.ancestor_closure[:, [self.term_index[GENERAL_TERMS[1]]]].toarray().ravel()
+        return np.flatnonzero(phenotypic & ~np.asarray(self.term_obsolete))
 
     def same_disease(self, disease_id: str) -> tuple[str, ...]:
         """Return the ids of the entries naming the same disease (OMIM, ORPHA, DECIPHER, ICD10), itself first.

@@ -76,7 +76,6 @@ WALK_ON = 0.2
 #: the share of the common ancestor's diseases that carry it: such codings are possible, less common than exact
 #: or more general ones (docs/MODEL.md).
 SPECIFIC_SHARE = 0.1
-GENERAL_TERMS = ("HP:0000001", "HP:0000118")  # All, Phenotypic abnormality: nobody reports them
 SEXES = {"female": "FEMALE", "male": "MALE", "f": "FEMALE", "m": "MALE"}
 
 # Earliest age (years) at which each HPO onset class begins; onset terms not listed begin at birth (0).
@@ -183,18 +182,12 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         """Precompute the reporting model: which annotations get reported, and as which terms."""
         self.report_scale_ = _report_scale(frequencies, self.length_penalty)
         reportable = sparse.csr_array(sparse.diags_array(self.report_scale_) @ frequencies)
-        general = {kb.term_index[term_id] for term_id in GENERAL_TERMS}
-        parents = [
-            tuple(p for p in (kb.term_index[parent] for parent in term_parents) if p not in general)
-            for term_parents in kb.term_parents
-        ]
-        walk = report_walk(parents, imprecision=self.imprecision, walk_on=self.walk_on)
+        walk = report_walk(list(kb.reportable_parents), imprecision=self.imprecision, walk_on=self.walk_on)
         self.reported_ = ColumnIndex(sparse.csr_array(reportable @ walk))
         # The best annotated descendant's reportable frequency: the scale is per disease, so it commutes with the max.
         self.shared_ = ColumnIndex(sparse.csr_array(sparse.diags_array(self.report_scale_) @ self.propagated_.matrix))
-        phenotypic = kb.ancestor_closure[:, [kb.term_index[GENERAL_TERMS[1]]]].toarray().ravel()
         # A noise finding is any current phenotype term, uniformly.
-        self.noise_likelihood_ = 1.0 / max(int(np.count_nonzero(phenotypic & ~np.asarray(kb.term_obsolete))), 1)
+        self.noise_likelihood_ = 1.0 / max(len(kb.phenotype_terms), 1)
 
     def _update_from_counts(self, frequencies, excluded, X, Y):
         """Return frequencies and exclusions updated by Beta posterior means, and the posteriors themselves.

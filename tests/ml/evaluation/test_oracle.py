@@ -9,8 +9,9 @@ import pytest
 
 from ml.evaluation import evaluate_simulated, knowledge_ranker, simulate_patients
 from ml.evaluation.oracle import SimulationOracle, oracle_ranker
-from ml.evaluation.simulate import GENERAL_TERMS, _related_terms
+from ml.evaluation.simulate import _related_terms
 from ml.knowledge import get_kb
+from ml.knowledge.artifact import GENERAL_TERMS
 from ml.models import KnowledgeModel
 from ml.models.likelihood import term_ancestors
 from tests.kb_build import session_kb_dir
