@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.predict.service import champion_ranker
-from app.registry.service import current_predictor, serving_status
+from app.registry.service import current_champion, serving_status
 from ml.evaluation import ResnikBaseline, evaluate_simulated, knowledge_ranker, resnik_ranker, simulate_patients
 from ml.knowledge import get_kb
 from ml.models import KnowledgeModel
@@ -88,7 +88,7 @@ def rank_cases_command(input_path: Path, output_path: Path, top: int, model_name
         cases = read_cohort_tsv(input_path)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
-    bundle, version = current_predictor() if model_name == "champion" else (None, None)
+    bundle, version = current_champion() if model_name == "champion" else (None, None)
     if model_name == "champion" and bundle is None:
         refused = serving_status().get("model_error")
         raise click.ClickException("No champion model to rank with" + (f" ({refused})" if refused else "")
@@ -101,7 +101,7 @@ def rank_cases_command(input_path: Path, output_path: Path, top: int, model_name
     count = write_ranked_tsv(rows, output_path)
     seconds = time.perf_counter() - started
     warnings = sum(1 for row in rows if row["warning"])
-    served = f"model v{version.version}" if bundle is not None else "knowledge-informed model"
+    served = f"model v{version}" if bundle is not None else "knowledge-informed model"
     click.echo(f"Ranked {len(cases)} cases with the {served} into {count} rows ({warnings} warnings) "
                f"in {seconds:.1f} s: {output_path}")
 

@@ -96,13 +96,9 @@ def current_ranker(predictor: Predictor):
     return ranker
 
 
-def champion_ranker(model: KnowledgeModel, bundle, version) -> BundleRanker:
-    """Return the fusion of a champion bundle with the knowledge model, named after its version ("v3").
-
-    ``version`` is the ModelVersion or its number.
-    """
-    number = version if isinstance(version, int) else version.version
-    return BundleRanker(FusedRanker(model, bundle).fit(), f"v{number}")
+def champion_ranker(model: KnowledgeModel, bundle, version: int) -> BundleRanker:
+    """Return the fusion of a champion bundle with the knowledge model, named after its version number ("v3")."""
+    return BundleRanker(FusedRanker(model, bundle).fit(), f"v{version}")
 
 
 # ---------------------------------------------------------------------------------------------- result
