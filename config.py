@@ -69,6 +69,11 @@ class Config:
     PREDICTOR_CHECK_SECONDS: float = 5.0
     # How often a web process checks for new vocabulary decisions of the admins (taken in another process).
     VOCABULARY_CHECK_SECONDS: float = 2.0
+    # The prediction log is written in batches off the request, within this many seconds (0: in the request);
+    # an API token's owner is looked up again after this many seconds (0: on every request). See
+    # app/predict/log.py and app/auth/tokens.py for the trade each makes.
+    PREDICTION_LOG_FLUSH_SECONDS: float = 0.25
+    TOKEN_CACHE_SECONDS: float = 10.0
     # Monitoring (#13): check every N minutes (the scheduler role), a retraining at most every N hours, the
     # training configuration of a retraining (None: the training service's fast default), alerts posted here.
     MONITOR_INTERVAL_MINUTES: int = 60
@@ -128,6 +133,9 @@ class Config:
             ALERT_WEBHOOK_URL=os.environ.get("ALERT_WEBHOOK_URL", ""),
             PREDICTOR_CHECK_SECONDS=float(os.environ.get("PREDICTOR_CHECK_SECONDS", cls.PREDICTOR_CHECK_SECONDS)),
             VOCABULARY_CHECK_SECONDS=float(os.environ.get("VOCABULARY_CHECK_SECONDS", cls.VOCABULARY_CHECK_SECONDS)),
+            PREDICTION_LOG_FLUSH_SECONDS=float(os.environ.get("PREDICTION_LOG_FLUSH_SECONDS",
+                                                              cls.PREDICTION_LOG_FLUSH_SECONDS)),
+            TOKEN_CACHE_SECONDS=float(os.environ.get("TOKEN_CACHE_SECONDS", cls.TOKEN_CACHE_SECONDS)),
             K_ANONYMITY=int(os.environ.get("K_ANONYMITY", cls.K_ANONYMITY)),
             K_ANONYMITY_STRATEGY=os.environ.get("K_ANONYMITY_STRATEGY", cls.K_ANONYMITY_STRATEGY),
             MAX_INGEST_BYTES=int(os.environ.get("MAX_INGEST_MB", "500")) * 1024 * 1024,

@@ -33,6 +33,7 @@ from werkzeug.routing.rules import Rule
 from app import create_app
 from app.extensions import db, queue
 from app.models import User
+from app.predict.log import flush_predictions
 from config import Config
 
 PG_SERVER_URL = os.environ.get("DXFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -176,6 +177,7 @@ def make_app(database_url, tmp_path):
     yield make
     for app in apps:
         with app.app_context():
+            flush_predictions()  # no queued row of this test reaches the next one's tables
             with contextlib.suppress(RedisError):  # Jobs a test queued but never ran (Redis may be stopped).
                 queue.rq.empty()
             _empty_tables()

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import audit
+from app.auth.tokens import forget_tokens
 from app.extensions import db
 from app.models import ROLES, LoginThrottle, User
 from app.models.accounts import check_password_of_nobody
@@ -73,6 +74,7 @@ def log_out(user: User) -> None:
     user.session_version += 1
     audit.record("auth.logout", target=user.email, user=user)
     db.session.commit()
+    forget_tokens()
 
 
 def create_user(*, email: str, role: str, password: str | None = None, by: User | None = None,
@@ -106,4 +108,5 @@ def set_active(user: User, active: bool, *, by: User) -> User:
     user.active = active
     audit.record("user.activate" if active else "user.deactivate", target=user.email, user=by)
     db.session.commit()
+    forget_tokens()  # a deactivated user's tokens stop working in this process at once
     return user

@@ -37,6 +37,7 @@ from app.models import (
     RunStatus,
     TrainingRun,
 )
+from app.predict.log import flush_predictions
 from app.registry import service as registry
 from app.time import utcnow
 from app.warehouse.raw_zone import storage
@@ -209,6 +210,7 @@ def _record(prediction: Prediction) -> dict:
 
 def window_predictions(*, after=None, count: int | None = None, until=None) -> list[Prediction]:
     """Return the predictions after ``after`` (and up to ``until``), or the last ``count`` of them, oldest first."""
+    flush_predictions()  # this process's queued rows first (app/predict/log.py)
     query = select(Prediction)
     if until is not None:
         query = query.where(Prediction.created_at <= until)

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import insert
 
 from app import audit
 from app.extensions import db
 from app.models import Prediction, PredictionFeedback
 from app.predict.forms import PredictForm
+from app.predict.log import flush_predictions, prediction_log
 from app.registry.service import current_champion
 from app.time import utcnow
 from app.vocabulary.service import current_vocabulary
@@ -358,8 +358,8 @@ def _log(result: Result, form: PredictForm, query: Query, *, user, channel: str)
         "note": bool(form.note.strip()),
         "lang": form.lang,
     }
-    # A Core insert: the unit of work of an ORM add costs more than the row (the API's hot path).
-    db.session.execute(insert(Prediction).values(
+    # Queued, written within PREDICTION_LOG_FLUSH_SECONDS by the log's thread (app/predict/log.py).
+    prediction_log().add(dict(
         id=result.prediction_id,
         created_at=utcnow(),
         user_pseudonym=user_pseudonym(user),
@@ -370,13 +370,23 @@ def _log(result: Result, form: PredictForm, query: Query, *, user, channel: str)
         kb_version=result.kb_version,
         latency_ms=round(result.latency_ms, 3),
     ))
-    db.session.commit()
+
+
+def _logged_prediction(prediction_id: str) -> Prediction | None:
+    """Return a logged prediction, waiting one flush interval for a row another web process still queues."""
+    flush_predictions()
+    prediction = db.session.get(Prediction, prediction_id)
+    wait = prediction_log().flush_seconds
+    if prediction is None and wait > 0 and len(prediction_id) == 32:
+        time.sleep(wait + 0.1)
+        prediction = db.session.get(Prediction, prediction_id)
+    return prediction
 
 
 def record_feedback(prediction_id: object, diagnoses: object, *, user) -> PredictionFeedback:
     """Store the confirmed diagnoses of one prediction; raise PredictionError on an invalid request."""
     errors = {}
-    prediction = db.session.get(Prediction, prediction_id) if isinstance(prediction_id, str) else None
+    prediction = _logged_prediction(prediction_id) if isinstance(prediction_id, str) else None
     if prediction is None:
         errors["prediction_id"] = _("Unknown prediction_id.")
     kb = get_predictor().kb

@@ -8,6 +8,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Alias, ModelVersion, Prediction
+from app.predict.log import flush_predictions
 from app.registry import service as registry
 from app.training.service import launch_training
 from app.warehouse.raw_zone import storage
@@ -97,6 +98,7 @@ def test_a_champion_trained_on_the_warehouse_serves_the_page_the_api_and_the_log
     assert body["model_version"] == f"v{version.version}"
     assert probability(body, HYPERTENSION) == pytest.approx(fused(bundle, knowledge_probability), abs=2e-6)
     assert probability(body, HYPERTENSION) != pytest.approx(knowledge_probability, abs=1e-3)
+    flush_predictions()  # the log is written off the request (app/predict/log.py)
     assert db.session.get(Prediction, body["prediction_id"]).model_version == f"v{version.version}"
     page = client.get("/predict", query_string=PRESENTATION)
     assert page.status_code == 200 and f"<code>v{version.version}</code>" in page.text
@@ -133,6 +135,7 @@ def test_a_promotion_serves_the_next_prediction_and_a_tampered_one_is_refused(ap
     db.session.commit()
     body = hypertensive(client)
     assert body["model_version"] == f"v{second.version}"  # the previous champion keeps serving
+    flush_predictions()  # the log is written off the request (app/predict/log.py)
     assert db.session.get(Prediction, body["prediction_id"]).model_version == f"v{second.version}"
     health = client.get("/healthz").get_json()
     assert health["model"] == "refused" and f"model v{third.version} refused" in health["model_error"]

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Prediction
+from app.predict.log import flush_predictions
 from app.registry import service as registry
 from config import BASE_DIR
 from ml.dataset import dataset_from_records
@@ -178,6 +179,7 @@ def test_the_requesting_user_changes_nothing(app, client, champion, make_user):
     assert other.post("/auth/login", data={"email": admin.email, "password": PASSWORD}).status_code == 302
     second = predict(other, champion, present=FLU, age=30, sex="female")
     assert ranking(second) == ranking(first)
+    flush_predictions()  # the log is written off the request (app/predict/log.py)
     rows = db.session.scalars(select(Prediction).order_by(Prediction.id)).all()
     assert len({row.user_pseudonym for row in rows}) == 2  # Two users really asked.
 
