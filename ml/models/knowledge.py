@@ -39,6 +39,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ml.models.likelihood import (
     ColumnIndex,
+    block_entries,
     propagate_max,
     report_walk,
     reported_likelihood,
@@ -415,15 +416,20 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         terms = self.term_indices(hpo_ids)
         table = rows_likelihood(
             terms,
-            propagated=self.propagated_.matrix[rows],
-            excluded=self.excluded_.matrix[rows] if self.excluded_ is not None else None,
+            rows=rows,
+            propagated=self.propagated_.matrix,
+            excluded=self.excluded_.matrix if self.excluded_ is not None else None,
             closure=self.closure_,
             information_content=self.information_content_,
             min_shared_ic=self.min_shared_ic,
         )
         if self.observed_ is not None:
-            observed = self.observed_.matrix[rows][:, terms].tocoo()
-            table[observed.row, observed.col] = observed.data
+            unique, inverse = np.unique(np.asarray(terms, dtype=np.int64), return_inverse=True)
+            row, column, values = block_entries(self.observed_.matrix, rows, unique)
+            observed = np.full((len(rows), len(unique)), np.nan)
+            observed[row, column] = values
+            observed = observed[:, inverse]
+            table = np.where(np.isnan(observed), table, observed)
         return table
 
     def term_probability(self, disease_id: str, hpo_id: str) -> float:

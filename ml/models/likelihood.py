@@ -112,19 +112,54 @@ def _exclude(probability: np.ndarray, excluded, terms: np.ndarray) -> None:
         probability[rows] = 0.0
 
 
+def row_entries(matrix, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the positions in ``matrix.indices`` of the given CSR rows' entries, and each entry's row number.
+
+    The gather a fancy row index does, without building a matrix (a few microseconds for a pool of diseases).
+    """
+    starts, ends = matrix.indptr[rows], matrix.indptr[rows + 1]
+    lengths = (ends - starts).astype(np.int64)
+    owner = np.repeat(np.arange(len(rows)), lengths)
+    offsets = np.cumsum(lengths) - lengths
+    return np.arange(int(lengths.sum())) - np.repeat(offsets, lengths) + np.repeat(starts, lengths), owner
+
+
+def block_entries(matrix, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the stored entries of ``matrix[rows][:, columns]`` (CSR) as (row number, column number, value).
+
+    What two fancy indexes of a scipy matrix return, for a few rows, without building the two matrices (each
+    costs ~0.1 ms in input validation). ``columns`` must not repeat.
+    """
+    entries, owner = row_entries(matrix, np.asarray(rows, dtype=np.int64))
+    position = np.full(matrix.shape[1], -1, dtype=np.int64)
+    position[columns] = np.arange(len(columns))
+    at = position[matrix.indices[entries]]
+    wanted = at >= 0
+    return owner[wanted], at[wanted], matrix.data[entries[wanted]]
+
+
+def dense_block(matrix, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Return ``matrix[rows][:, columns]`` as a dense array (0 where nothing is stored)."""
+    block = np.zeros((len(rows), len(columns)), dtype=np.float64)
+    row, column, values = block_entries(matrix, rows, columns)
+    block[row, column] = values
+    return block
+
+
 def rows_likelihood(
     terms: list[int],
     *,
+    rows: np.ndarray,
     propagated: sparse.csr_array,
     excluded: sparse.csr_array | None,
     closure: sparse.csr_array,
     information_content: np.ndarray,
     min_shared_ic: float = 0.0,
 ) -> np.ndarray:
-    """Return :func:`term_likelihood` for a few diseases (the rows given) and several terms, ``rows x terms``.
+    """Return :func:`term_likelihood` for a few diseases (``rows``) and several terms, ``rows x terms``.
 
-    The union of the terms' ancestors is read once as a small dense block, so each term costs a few
-    vector operations instead of a Python loop over its ancestors.
+    The union of the terms' ancestors is read once as a small dense block of the disease x term matrices, so
+    each term costs a few vector operations instead of a Python loop over its ancestors.
     """
     spans = [term_ancestors(closure, term) for term in terms]
     spans = [
@@ -132,9 +167,9 @@ def rows_likelihood(
         for span, term in zip(spans, terms, strict=True)
     ]
     union = np.unique(np.concatenate(spans)) if spans else np.array([], dtype=np.int64)
-    block = propagated[:, union].toarray()
-    blocked = excluded[:, union].toarray() if excluded is not None else None
-    table = np.zeros((propagated.shape[0], len(terms)))
+    block = dense_block(propagated, rows, union)
+    blocked = dense_block(excluded, rows, union) if excluded is not None else None
+    table = np.zeros((len(rows), len(terms)))
     for column, (term, span) in enumerate(zip(terms, spans, strict=True)):
         positions = np.searchsorted(union, span)
         shares = np.exp(information_content[span] - information_content[term])
