@@ -2,7 +2,7 @@
 
 Run from the repository root:
 ``PYTHONPATH=$PWD .venv/bin/python bench/bench_predict.py [--kb-dir DIR] [--full-sample 1000] [--seconds 15]
-[--clients 4] [--train-patients 3000] [--skip-server] [--wrk] [--database dxflow_bench_predict]``. Goals (issue
+[--clients 4] [--train-patients 3000] [--skip-server] [--skip-in-process] [--wrk] [--database dxflow_bench_predict]``. Goals (issue
 #12): in-process prediction over every disease p50 <= 5 ms, p99 <= 50 ms, for the knowledge-only ranker and for
 the champion (a trained bundle fused with the knowledge model); under gunicorn with 2 workers on loopback, the
 throughput of ``/api/v1/predict`` at least 60 % of a trivial endpoint's (``/healthz``) in the same run.
@@ -338,6 +338,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--train-patients", type=int, default=3000)
     parser.add_argument("--skip-server", action="store_true")
+    parser.add_argument("--skip-in-process", action="store_true", help="only the gunicorn figures")
     parser.add_argument("--wrk", action="store_true", help="also load the server with wrk (when installed)")
     parser.add_argument("--database", default=BENCH_DB, help="the PostgreSQL database the bench (re)creates")
     args = parser.parse_args()
@@ -351,10 +352,12 @@ def main() -> None:
     bundle = train_champion(kb, patients=args.train_patients, seed=args.seed)
     champion = BundleRanker(FusedRanker(model, bundle).fit(), "champion")
     figures = {"diseases": kb.n_diseases, "patients": len(queries),
-               "champion_labels": len(bundle.labels), "champion_features": int(bundle.encoder.n_features_),
-               "knowledge_only": in_process(kb, model, KnowledgeRanker(model), queries, full_sample=args.full_sample),
-               "champion": in_process(kb, model, champion, queries, full_sample=args.full_sample),
-               "load_average": os.getloadavg()}
+               "champion_labels": len(bundle.labels), "champion_features": int(bundle.encoder.n_features_)}
+    if not args.skip_in_process:
+        figures.update(
+            knowledge_only=in_process(kb, model, KnowledgeRanker(model), queries, full_sample=args.full_sample),
+            champion=in_process(kb, model, champion, queries, full_sample=args.full_sample),
+            load_average=os.getloadavg())
     if not args.skip_server:
         figures["server"] = server(kb_dir, queries, clients=args.clients, seconds=args.seconds,
                                    database=args.database, bundle=bundle, use_wrk=args.wrk)

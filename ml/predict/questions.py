@@ -18,11 +18,9 @@ LIKELIHOOD_CLIP = (0.02, 0.98)  # no finding is certain for a disease: the same 
 
 
 def _binary_entropy(q: np.ndarray) -> np.ndarray:
-    """Return the entropy in bits of Bernoulli(q), elementwise (0 at q = 0 or 1)."""
-    q = np.clip(np.asarray(q, dtype=np.float64), 0.0, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = -(q * np.log2(q)) - ((1 - q) * np.log2(1 - q))
-    return np.nan_to_num(terms, nan=0.0)
+    """Return the entropy in bits of Bernoulli(q), elementwise (0 at q = 0 or 1, to within 1e-10)."""
+    q = np.clip(np.asarray(q, dtype=np.float64), 1e-12, 1 - 1e-12)  # no log of 0, no NaN to clean up
+    return -(q * np.log2(q) + (1 - q) * np.log2(1 - q))
 
 
 def expected_information_gain(posterior: np.ndarray, likelihood: np.ndarray) -> np.ndarray:
@@ -78,18 +76,24 @@ def candidate_findings(kb, disease_ids: Sequence[str], known: Sequence[str], *, 
     if not len(rows):
         return []
     entries, _ = row_entries(annotations, rows)
-    weight = np.bincount(annotations.indices[entries], weights=annotations.data[entries], minlength=kb.n_terms)
-    terms = np.flatnonzero(weight)
+    terms, inverse = np.unique(annotations.indices[entries], return_inverse=True)
+    weight = np.bincount(inverse, weights=annotations.data[entries], minlength=len(terms))
     known_rows = np.array([kb.term_index[term] for term in known if term in kb.term_index], dtype=np.int64)
     if len(known_rows) and len(terms):
-        ancestors_of_known = closure.indices[row_entries(closure, known_rows)[0]]
-        terms = terms[~np.isin(terms, ancestors_of_known)]
+        # Boolean masks over the terms, not np.isin: a few microseconds instead of ~0.1 ms each.
+        answered = np.zeros(kb.n_terms, dtype=bool)
+        answered[closure.indices[row_entries(closure, known_rows)[0]]] = True  # the known terms and ancestors
+        kept = ~answered[terms]
+        terms, weight = terms[kept], weight[kept]
         # Each candidate's ancestors (itself included): a known one among them makes it a descendant.
+        is_known = np.zeros(kb.n_terms, dtype=bool)
+        is_known[known_rows] = True
         positions, owner = row_entries(closure, terms)
-        hits = np.bincount(owner[np.isin(closure.indices[positions], known_rows)], minlength=len(terms))
-        terms = terms[hits == 0]
-    order = np.lexsort((terms, -weight[terms]))[:limit]
-    return [kb.term_ids[term] for term in terms[order]]
+        kept = np.bincount(owner[is_known[closure.indices[positions]]], minlength=len(terms)) == 0
+        terms, weight = terms[kept], weight[kept]
+    order = np.lexsort((terms, -weight))[:limit]
+    term_ids = kb.term_ids
+    return [term_ids[term] for term in terms[order].tolist()]
 
 
 def annotation_table(kb, disease_ids: Sequence[str], term_ids: Sequence[str]) -> np.ndarray:
