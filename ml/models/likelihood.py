@@ -161,21 +161,25 @@ def rows_likelihood(
     The union of the terms' ancestors is read once as a small dense block of the disease x term matrices, so
     each term costs a few vector operations instead of a Python loop over its ancestors.
     """
-    spans = [term_ancestors(closure, term) for term in terms]
-    spans = [
-        span[(information_content[span] >= min_shared_ic) | (span == term)] if min_shared_ic > 0 else span
-        for span, term in zip(spans, terms, strict=True)
-    ]
-    union = np.unique(np.concatenate(spans)) if spans else np.array([], dtype=np.int64)
-    block = dense_block(propagated, rows, union)
-    blocked = dense_block(excluded, rows, union) if excluded is not None else None
+    terms = np.asarray(terms, dtype=np.int64)
     table = np.zeros((len(rows), len(terms)))
-    for column, (term, span) in enumerate(zip(terms, spans, strict=True)):
-        positions = np.searchsorted(union, span)
-        shares = np.exp(information_content[span] - information_content[term])
-        table[:, column] = (block[:, positions] * shares).max(axis=1)
-        if blocked is not None:
-            table[blocked[:, positions].any(axis=1), column] = 0.0
+    if not len(terms) or not len(rows):
+        return table
+    # Every (term, ancestor) pair at once: the ancestors that share (information >= min_shared_ic, or the term).
+    positions, owner = row_entries(closure, terms)
+    ancestors = closure.indices[positions].astype(np.int64)
+    if min_shared_ic > 0:
+        keep = (information_content[ancestors] >= min_shared_ic) | (ancestors == terms[owner])
+        ancestors, owner = ancestors[keep], owner[keep]
+    union, column = np.unique(ancestors, return_inverse=True)
+    shares = np.zeros((len(terms), len(union)))  # 0 where the ancestor is not the term's
+    shares[owner, column] = np.exp(information_content[ancestors] - information_content[terms[owner]])
+    block = dense_block(propagated, rows, union)  # rows x union
+    table[:] = (block[:, None, :] * shares[None, :, :]).max(axis=2)
+    if excluded is not None:
+        member = np.zeros((len(terms), len(union)))
+        member[owner, column] = 1.0
+        table[(dense_block(excluded, rows, union) @ member.T) > 0] = 0.0
     return table
 
 
