@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ml.predict import TEMPERATURE_RANGE_C, to_celsius
 
@@ -55,7 +56,7 @@ class PredictForm:
         form = cls()
         form.present = _entries(args.getlist("present"), "present", form.errors)
         form.absent = _entries(args.getlist("absent"), "absent", form.errors)
-        form.age = _number(args.get("age"), "age", form.errors, _("Age must be a number of years."))
+        form.age = _number(args.get("age"), "age", form.errors, _l("Age must be a number of years."))
         if form.age is not None and not 0 <= form.age <= MAX_AGE:
             form.errors["age"] = _("Age must be between 0 and %(n)s years.", n=MAX_AGE)
         sex = (args.get("sex") or "").strip().lower()
@@ -68,7 +69,7 @@ class PredictForm:
             unit = "C"
         form.temperature_unit = unit
         form.temperature = _number(
-            args.get("temperature"), "temperature", form.errors, _("Temperature must be a number.")
+            args.get("temperature"), "temperature", form.errors, _l("Temperature must be a number.")
         )
         if form.temperature is not None and "temperature" not in form.errors:
             form.temperature_c = round(to_celsius(form.temperature, unit), 2)
@@ -89,7 +90,7 @@ class PredictForm:
             form.errors["lang"] = _("lang must be one of: %(langs)s.", langs=", ".join(LANGUAGES))
             lang = default_lang
         form.lang = lang
-        top = _number(args.get("top"), "top", form.errors, _("top must be a whole number from 1 to %(n)s.", n=MAX_TOP))
+        top = _number(args.get("top"), "top", form.errors, _l("top must be a whole number from 1 to %(n)s.", n=MAX_TOP))
         if top is not None and (top != int(top) or not 1 <= top <= MAX_TOP):
             form.errors["top"] = _("top must be a whole number from 1 to %(n)s.", n=MAX_TOP)
         form.top = int(top) if top is not None and "top" not in form.errors else DEFAULT_TOP
@@ -113,17 +114,20 @@ def _entries(values: list[str], name: str, errors: dict[str, str]) -> list[str]:
     return entries
 
 
-def _number(raw: str | None, name: str, errors: dict[str, str], message: str) -> float | None:
-    """Return a finite number from text (a decimal comma accepted), or ``None``; record ``message`` if invalid."""
+def _number(raw: str | None, name: str, errors: dict[str, str], message) -> float | None:
+    """Return a finite number from text (a decimal comma accepted), or ``None``; record ``message`` if invalid.
+
+    ``message`` is a lazy string, translated only when the value is invalid (a valid request translates nothing).
+    """
     if raw is None or not raw.strip():
         return None
     try:
         value = float(raw.strip().replace(",", "."))
     except ValueError:
-        errors[name] = message
+        errors[name] = str(message)
         return None
     if not math.isfinite(value):
-        errors[name] = message
+        errors[name] = str(message)
         return None
     return value
 
