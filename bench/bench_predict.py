@@ -1,11 +1,11 @@
 """Benchmark prediction: in-process latency over every disease (knowledge-only, champion), the API under gunicorn.
 
-Run from the repository root:
-``PYTHONPATH=$PWD .venv/bin/python bench/bench_predict.py [--kb-dir DIR] [--full-sample 1000] [--seconds 15]
-[--clients 4] [--train-patients 3000] [--skip-server] [--skip-in-process] [--wrk] [--database dxflow_bench_predict]``. Goals (issue
-#12): in-process prediction over every disease p50 <= 5 ms, p99 <= 50 ms, for the knowledge-only ranker and for
-the champion (a trained bundle fused with the knowledge model); under gunicorn with 2 workers on loopback, the
-throughput of ``/api/v1/predict`` at least 60 % of a trivial endpoint's (``/healthz``) in the same run.
+Run from the repository root: ``PYTHONPATH=$PWD .venv/bin/python bench/bench_predict.py [--kb-dir DIR]
+[--full-sample 1000] [--seconds 15] [--clients 4] [--train-patients 3000] [--skip-server] [--skip-in-process]
+[--wrk] [--database dxflow_bench_predict]``. Goals (issue #12): in-process prediction over every disease p50 <= 5
+ms, p99 <= 50 ms, for the knowledge-only ranker and for the champion (a trained bundle fused with the knowledge
+model); under gunicorn with 2 workers on loopback, the throughput of ``/api/v1/predict`` at least 60 % of a trivial
+endpoint's (``/healthz``) in the same run.
 
 In-process figures: ``rank`` is the ranker alone (every disease scored, one simulated patient per annotated
 disease, 3 terms, 50 % imprecision, 1 noise term, a seeded age, sex and temperature); ``full`` adds what the page

@@ -64,7 +64,9 @@ print(json.dumps({
     "cases": dataset.n_cases, "labels": len(outcome.bundle.labels),
     "below_support": len(outcome.bundle.metadata["below_support"]),
     "features": int(outcome.bundle.encoder.n_features_), "best": outcome.best,
-    "draws": len(outcome.leaderboard), "test": {k: m[k] for k in ("macro_f1", "micro_f1", "top_1", "top_3",
+    "draws": len(outcome.leaderboard), "max_negatives": config.max_negatives,
+    "labels_sampled": int(getattr(outcome.bundle.model.classifier_, "n_sampled_", 0)),
+    "train_rows": len(plan.train_ids), "test": {k: m[k] for k in ("macro_f1", "micro_f1", "top_1", "top_3",
     "top_10", "mrr", "ece", "orphan_recall_at_10")},
 }))
 """
@@ -96,8 +98,12 @@ def main() -> None:
     parser.add_argument("--candidates", default=",".join(CANDIDATES))
     parser.add_argument("--n-draws", type=int, default=2)
     parser.add_argument("--n-folds", type=int, default=2)
+    parser.add_argument("--max-negatives", type=int, default=None,
+                        help="TrainingConfig.max_negatives (default: its default; 0: every negative row)")
     args = parser.parse_args()
     config = {"candidates": args.candidates.split(","), "n_draws": args.n_draws, "n_folds": args.n_folds}
+    if args.max_negatives is not None:
+        config["max_negatives"] = args.max_negatives or None
     with tempfile.TemporaryDirectory() as scratch:
         kb_dir = args.kb_dir
         if kb_dir is None:

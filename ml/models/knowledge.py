@@ -255,10 +255,7 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
 
     def _finding_log_lr(self, term: int, present: bool) -> np.ndarray:
         """Return the log likelihood ratio of one finding for every disease, over its mean across diseases."""
-        if present:
-            probability = self._report_likelihood(term)
-        else:
-            probability = 1.0 - self._likelihood(term)
+        probability = self._report_likelihood(term) if present else 1.0 - self._likelihood(term)
         probability /= max(float(probability.mean()), 1e-12)  # the ratio to the mean, in place (12,000 values)
         np.maximum(probability, self.floor, out=probability)
         return np.log(probability, out=probability)

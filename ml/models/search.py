@@ -40,6 +40,11 @@ from ml.registry.bundle import PredictorBundle
 Progress = Callable[[str, float], None]
 
 
+#: The negative rows a one-vs-rest label is fitted on at most. Above the training cases of the ~20,000-case demo
+#: (~14,000), so the demo's models are fitted on every row; what it bounds is the growth beyond (docs/BENCHMARKS.md).
+MAX_NEGATIVES = 16_000
+
+
 @dataclass(frozen=True)
 class TrainingConfig:
     """Everything a training run is parameterised by; JSON-ready via ``dataclasses.asdict``."""
@@ -56,6 +61,9 @@ class TrainingConfig:
     absent_propagation: str = "down"
     min_term_count: int = 2
     categorical_columns: tuple[str, ...] = ()
+    #: Each one-vs-rest label is fitted on its positives and at most this many negatives (weighted; None: all);
+    #: see ``ml.models.supervised.OneVsRest``.
+    max_negatives: int | None = MAX_NEGATIVES
     random_state: int = 0
 
     def __post_init__(self) -> None:
@@ -214,7 +222,8 @@ def run_unit(plan: SearchPlan, unit: Mapping, dataset: Dataset, *, ancestors: Ma
     started = time.perf_counter()
     fit_set, Y_fit, held_set, Y_held = fold_data(plan, dataset, unit["fold"])
     model = MultiLabelModel(candidate=unit["candidate"], params=unit["params"],
-                            encoder=_encoder(plan.config, ancestors), random_state=plan.config.random_state)
+                            encoder=_encoder(plan.config, ancestors), max_negatives=plan.config.max_negatives,
+                            random_state=plan.config.random_state)
     model.fit(fit_set, Y_fit)
     metrics = score_probabilities(Y_held, model.predict_proba(held_set))
     return {"candidate": unit["candidate"], "params": dict(unit["params"]), "fold": int(unit["fold"]),
@@ -266,7 +275,8 @@ def fit_final(
     best = dict(best) if best is not None else board[0]
     train_set = dataset.subset(plan.train_ids)
     model = MultiLabelModel(candidate=best["candidate"], params=best["params"],
-                            encoder=_encoder(plan.config, ancestors), random_state=plan.config.random_state)
+                            encoder=_encoder(plan.config, ancestors), max_negatives=plan.config.max_negatives,
+                            random_state=plan.config.random_state)
     model.fit(train_set, label_matrix(train_set, plan.labels))
     validation_set, test_set = dataset.subset(plan.validation_ids), dataset.subset(plan.test_ids)
     Y_validation, Y_test = label_matrix(validation_set, plan.labels), label_matrix(test_set, plan.labels)

@@ -69,26 +69,65 @@ SMALL_BATCH = 16
 
 
 class OneVsRest(BaseEstimator):
-    """One binary classifier per label; a label constant in the training rows predicts its constant."""
+    """One binary classifier per label; a label constant in the training rows predicts its constant.
 
-    def __init__(self, estimator, *, class_weight: str | None = None):
+    ``max_negatives`` bounds the rows of each label's fit: when a label has more negative rows, a seeded uniform
+    sample of that many stands for them, each weighted by the inverse of the sampling rate, so the fitted loss
+    is an unbiased estimate of the full one (the same expected objective and probability scale; Fithian & Hastie
+    2014 call this case-control sampling with weights). "balanced" class weights are those of the full label.
+    Without it, one label's liblinear fit grows faster than its rows (4x the cases cost ~10x, docs/BENCHMARKS.md);
+    with it, a label costs at most ``max_negatives`` + its positives, whatever the number of cases.
+    """
+
+    def __init__(self, estimator, *, class_weight: str | None = None, max_negatives: int | None = None,
+                 random_state: int = 0):
         self.estimator = estimator
         self.class_weight = class_weight
+        self.max_negatives = max_negatives
+        self.random_state = random_state
 
     def fit(self, X, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> OneVsRest:
         """Fit one clone of ``estimator`` per label column."""
+        if self.max_negatives is not None and self.max_negatives < 1:
+            raise ValueError("max_negatives must be a positive number of rows or None")
         self.estimators_: list = []
+        self.n_sampled_ = 0  # labels whose negatives were sampled
         for label in range(Y.shape[1]):
             y = np.asarray(Y[:, label], dtype=np.int64)
             if y.min() == y.max():
                 self.estimators_.append(float(y[0]))
                 continue
             model = clone(self.estimator)
-            if self.class_weight is not None:
-                model.set_params(class_weight=self.class_weight)
-            self.estimators_.append(model.fit(X, y, sample_weight=sample_weight))
+            rows, weights = self._sample(y, sample_weight, label)
+            if rows is None:
+                if self.class_weight is not None:
+                    model.set_params(class_weight=self.class_weight)
+                self.estimators_.append(model.fit(X, y, sample_weight=sample_weight))
+            else:
+                self.n_sampled_ += 1
+                self.estimators_.append(model.fit(X[rows], y[rows], sample_weight=weights))
         self.linear_ = _stack_linear(self.estimators_)
         return self
+
+    def _sample(self, y: np.ndarray, sample_weight: np.ndarray | None, label: int):
+        """Return (rows, weights) of one label's fit when its negatives are sampled, else (None, None)."""
+        negatives = np.flatnonzero(y == 0)
+        if self.max_negatives is None or len(negatives) <= self.max_negatives:
+            return None, None
+        rng = np.random.default_rng([self.random_state, label])
+        kept = rng.choice(negatives, size=self.max_negatives, replace=False)
+        rows = np.sort(np.concatenate([np.flatnonzero(y == 1), kept]))
+        n, n_positive, n_negative = len(y), len(y) - len(negatives), len(negatives)
+        if self.class_weight == "balanced":
+            positive_weight, negative_weight = n / (2 * n_positive), n / (2 * n_negative)
+        elif self.class_weight is None:
+            positive_weight, negative_weight = 1.0, 1.0
+        else:
+            raise ValueError(f"class_weight {self.class_weight!r} with max_negatives: use 'balanced' or None")
+        weights = np.where(y[rows] == 1, positive_weight, negative_weight * n_negative / self.max_negatives)
+        if sample_weight is not None:
+            weights = weights * np.asarray(sample_weight, dtype=np.float64)[rows]
+        return rows, weights
 
     def predict_proba(self, X) -> np.ndarray:
         """Return the (n_rows, n_labels) probability of each label.
@@ -147,16 +186,21 @@ def _multi_output_proba(model, X) -> np.ndarray:
     return np.column_stack(columns)
 
 
-def make_classifier(candidate: str, params: Mapping, *, random_state: int = 0):
-    """Return the unfitted classifier of a candidate with its own (non-pipeline) parameters."""
+def make_classifier(candidate: str, params: Mapping, *, random_state: int = 0, max_negatives: int | None = None):
+    """Return the unfitted classifier of a candidate with its own (non-pipeline) parameters.
+
+    ``max_negatives`` bounds each label's rows in the one-vs-rest candidates (:class:`OneVsRest`).
+    """
     own = {key: value for key, value in params.items() if key not in _PIPELINE_KEYS}
     weighting = params.get("weighting", "none")
+    one_vs_rest = {"class_weight": "balanced" if weighting == "balanced" else None, "max_negatives": max_negatives,
+                   "random_state": random_state}
     if candidate == "logistic_regression":
         base = LogisticRegression(solver="liblinear", max_iter=200, random_state=random_state, **own)
-        return OneVsRest(base, class_weight="balanced" if weighting == "balanced" else None)
+        return OneVsRest(base, **one_vs_rest)
     if candidate == "hist_gradient_boosting":
         base = HistGradientBoostingClassifier(early_stopping=False, random_state=random_state, **own)
-        return OneVsRest(base, class_weight="balanced" if weighting == "balanced" else None)
+        return OneVsRest(base, **one_vs_rest)
     if candidate == "decision_tree":
         return DecisionTreeClassifier(random_state=random_state, **own)
     if candidate == "random_forest":
@@ -169,7 +213,7 @@ class MultiLabelModel(BaseEstimator):
 
     ``n_threads`` caps the BLAS/OpenMP threads while fitting and predicting: the search runs many units side by
     side (one per worker), and on a busy machine OpenMP's spinning threads made a small gradient-boosting fit 20
-    times slower than with one thread.
+    times slower than with one thread. ``max_negatives`` bounds each label's rows in a one-vs-rest candidate.
     """
 
     def __init__(
@@ -179,12 +223,14 @@ class MultiLabelModel(BaseEstimator):
         params: Mapping | None = None,
         encoder: CaseEncoder | None = None,
         n_threads: int = 1,
+        max_negatives: int | None = None,
         random_state: int = 0,
     ):
         self.candidate = candidate
         self.params = params
         self.encoder = encoder
         self.n_threads = n_threads
+        self.max_negatives = max_negatives
         self.random_state = random_state
 
     def fit(self, dataset: Dataset, Y: np.ndarray) -> MultiLabelModel:
@@ -208,7 +254,8 @@ class MultiLabelModel(BaseEstimator):
             X_new, Y_new = mlsmote(X, Y, random_state=self.random_state)
             self.n_synthetic_ = X_new.shape[0]
             X, Y = sparse.vstack([sparse.csr_matrix(X), X_new], format="csr"), np.vstack([Y, Y_new])
-        self.classifier_ = make_classifier(self.candidate, params, random_state=self.random_state)
+        self.classifier_ = make_classifier(self.candidate, params, random_state=self.random_state,
+                                           max_negatives=self.max_negatives)
         weights = rare_label_weights(Y) if params.get("weighting") == "rare" else None
         self.classifier_.fit(self._ready(X), Y, sample_weight=weights)
         self.n_labels_ = Y.shape[1]

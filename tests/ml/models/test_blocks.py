@@ -28,8 +28,8 @@ def test_block_entries_are_the_stored_entries_only():
     rows, columns = np.array([1, 2, 5]), np.arange(0, 60, 3)
     row, column, values = block_entries(matrix, rows, columns)
     expected = matrix[rows][:, columns].tocoo()
-    assert sorted(zip(row.tolist(), column.tolist(), values.tolist())) == sorted(
-        zip(expected.row.tolist(), expected.col.tolist(), expected.data.tolist()))
+    assert sorted(zip(row.tolist(), column.tolist(), values.tolist(), strict=True)) == sorted(
+        zip(expected.row.tolist(), expected.col.tolist(), expected.data.tolist(), strict=True))
 
 
 def test_row_entries_point_at_each_rows_entries():

@@ -77,3 +77,14 @@ def test_the_same_seed_trains_the_same_model(dataset):
     first, second = train(dataset, config=config), train(dataset, config=config)
     assert first.test_metrics == second.test_metrics
     assert first.best == second.best
+
+
+def test_the_runs_negative_cap_reaches_every_one_vs_rest_fit(dataset):
+    base = dict(min_support=5, candidates=("logistic_regression",), n_draws=1, n_folds=2)
+    capped = train(dataset, config=TrainingConfig(**base, max_negatives=10))
+    full = train(dataset, config=TrainingConfig(**base, max_negatives=None))
+    n_labels = len(capped.bundle.labels)
+    assert capped.bundle.model.classifier_.n_sampled_ == n_labels  # every label has more than 10 negatives
+    assert full.bundle.model.classifier_.n_sampled_ == 0
+    assert capped.bundle.metadata["config"]["max_negatives"] == 10
+    assert TrainingConfig().max_negatives == 16_000  # the default: above the demo's ~14,000 training cases
