@@ -2,10 +2,10 @@
 
 Run from the repository root: ``PYTHONPATH=$PWD .venv/bin/python bench/bench_predict.py [--kb-dir DIR]
 [--full-sample 1000] [--seconds 15] [--clients 4] [--train-patients 3000] [--skip-server] [--skip-in-process]
-[--wrk] [--database dxflow_bench_predict]``. Goals (issue #12): in-process prediction over every disease p50 <= 5
-ms, p99 <= 50 ms, for the knowledge-only ranker and for the champion (a trained bundle fused with the knowledge
-model); under gunicorn with 2 workers on loopback, the throughput of ``/api/v1/predict`` at least 60 % of a trivial
-endpoint's (``/healthz``) in the same run.
+[--wrk] [--rounds 1] [--database dxflow_bench_predict]``. Goals (issue #12): in-process prediction over every
+disease p50 <= 5 ms, p99 <= 50 ms, for the knowledge-only ranker and for the champion (a trained bundle fused with
+the knowledge model); under gunicorn with 2 workers on loopback, the throughput of ``/api/v1/predict`` at least 60 %
+of a trivial endpoint's (``/healthz``) in the same run.
 
 In-process figures: ``rank`` is the ranker alone (every disease scored, one simulated patient per annotated
 disease, 3 terms, 50 % imprecision, 1 noise term, a seeded age, sex and temperature); ``full`` adds what the page
@@ -246,24 +246,33 @@ def run_wrk(url: str, token: str, *, clients: int, seconds: float, paths: list[s
             "errors": int(errors.group(1)) if errors else 0}
 
 
-def phase(base: str, paths: list[str], token: str, *, clients: int, seconds: float, use_wrk: bool) -> dict:
-    """Load /healthz, /api/v1/predict, /healthz again; return the figures and the ratio to the mean healthz."""
+def phase(base: str, paths: list[str], token: str, *, clients: int, seconds: float, use_wrk: bool,
+          rounds: int = 1) -> dict:
+    """Load /healthz, /api/v1/predict, /healthz again, ``rounds`` times; return each round and the median ratio.
+
+    A round's ratio is the predict throughput over the mean of the two healthz loads around it (the machine's
+    speed drifts); on a shared 2-core machine single rounds of the same code vary by ±15 %.
+    """
     headers = {"Authorization": f"Bearer {token}"}
     out = {}
-    tools = [("python", None)] + ([("wrk", run_wrk)] if use_wrk else [])
-    for tool, _ in tools:
-        if tool == "python":
-            before = load(lambda i: base + "/healthz", headers, clients=clients, seconds=seconds)
-            predict = load(lambda i: base + paths[i % len(paths)], headers, clients=clients, seconds=seconds)
-            after = load(lambda i: base + "/healthz", headers, clients=clients, seconds=seconds)
-        else:
-            before = run_wrk(base + "/healthz", token, clients=clients, seconds=seconds)
-            predict = run_wrk(base + "/", token, clients=clients, seconds=seconds, paths=paths)
-            after = run_wrk(base + "/healthz", token, clients=clients, seconds=seconds)
-        health = (before["requests_per_s"] + after["requests_per_s"]) / 2
-        out[tool] = {"healthz_before": before, "predict": predict, "healthz_after": after,
-                     "throughput_ratio": round(predict["requests_per_s"] / max(health, 1e-9), 3),
-                     "load_average": os.getloadavg()}
+    for tool in ["python"] + (["wrk"] if use_wrk else []):
+        measured = []
+        for _ in range(rounds):
+            if tool == "python":
+                before = load(lambda i: base + "/healthz", headers, clients=clients, seconds=seconds)
+                predict = load(lambda i: base + paths[i % len(paths)], headers, clients=clients, seconds=seconds)
+                after = load(lambda i: base + "/healthz", headers, clients=clients, seconds=seconds)
+            else:
+                before = run_wrk(base + "/healthz", token, clients=clients, seconds=seconds)
+                predict = run_wrk(base + "/", token, clients=clients, seconds=seconds, paths=paths)
+                after = run_wrk(base + "/healthz", token, clients=clients, seconds=seconds)
+            health = (before["requests_per_s"] + after["requests_per_s"]) / 2
+            measured.append({"healthz_before": before, "predict": predict, "healthz_after": after,
+                             "throughput_ratio": round(predict["requests_per_s"] / max(health, 1e-9), 3),
+                             "load_average": os.getloadavg()})
+        ratios = [item["throughput_ratio"] for item in measured]
+        out[tool] = {"throughput_ratio": round(float(np.median(ratios)), 3), "min_ratio": min(ratios),
+                     "max_ratio": max(ratios), "rounds": measured}
     return out
 
 
@@ -280,7 +289,7 @@ def api_parameters(query: Query) -> list[tuple[str, str]]:
 
 
 def server(kb_dir: Path, queries: list[Query], *, clients: int, seconds: float, database: str, bundle=None,
-           use_wrk: bool = False) -> dict:
+           use_wrk: bool = False, rounds: int = 1) -> dict:
     """Return the gunicorn figures for /healthz and /api/v1/predict, knowledge-only and then with the champion."""
     from urllib.parse import urlencode
 
@@ -318,11 +327,13 @@ def server(kb_dir: Path, queries: list[Query], *, clients: int, seconds: float, 
                 time.sleep(0.5)
         paths = [f"/api/v1/predict?{urlencode(api_parameters(q))}" for q in queries[:2000]]
         warm("knowledge-only")
-        figures["knowledge_only"] = phase(base, paths, token, clients=clients, seconds=seconds, use_wrk=use_wrk)
+        figures["knowledge_only"] = phase(base, paths, token, clients=clients, seconds=seconds, use_wrk=use_wrk,
+                                            rounds=rounds)
         if bundle is not None:
             version = promote_bundle(env, bundle)
             warm(f"v{version}")
-            figures["champion"] = phase(base, paths, token, clients=clients, seconds=seconds, use_wrk=use_wrk)
+            figures["champion"] = phase(base, paths, token, clients=clients, seconds=seconds, use_wrk=use_wrk,
+                                            rounds=rounds)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
@@ -340,6 +351,7 @@ def main() -> None:
     parser.add_argument("--skip-server", action="store_true")
     parser.add_argument("--skip-in-process", action="store_true", help="only the gunicorn figures")
     parser.add_argument("--wrk", action="store_true", help="also load the server with wrk (when installed)")
+    parser.add_argument("--rounds", type=int, default=1, help="healthz/predict/healthz rounds per phase (median)")
     parser.add_argument("--database", default=BENCH_DB, help="the PostgreSQL database the bench (re)creates")
     args = parser.parse_args()
     kb_dir = args.kb_dir or Path(tempfile.mkdtemp(prefix="bench-kb-"))
@@ -360,7 +372,8 @@ def main() -> None:
             load_average=os.getloadavg())
     if not args.skip_server:
         figures["server"] = server(kb_dir, queries, clients=args.clients, seconds=args.seconds,
-                                   database=args.database, bundle=bundle, use_wrk=args.wrk)
+                                   database=args.database, bundle=bundle, use_wrk=args.wrk,
+                                   rounds=args.rounds)
     print(json.dumps(figures, indent=2))
 
 
