@@ -11,6 +11,7 @@ the next questions always come from the knowledge model, whichever ranker ranks.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import uuid
@@ -343,7 +344,13 @@ def _thin_warnings(present, absent, top) -> list[dict]:
 
 def user_pseudonym(user) -> str:
     """Return the keyed pseudonym under which a user's predictions are logged."""
-    return pseudonymize(f"user-{user.id}", key=pseudonym_key(current_app.config["PSEUDONYM_KEY"]))
+    return _pseudonym(user.id, current_app.config["PSEUDONYM_KEY"])
+
+
+@functools.lru_cache(maxsize=4096)
+def _pseudonym(user_id: int, secret: str) -> str:
+    """Return the pseudonym of one user id under one key (an HMAC per prediction otherwise)."""
+    return pseudonymize(f"user-{user_id}", key=pseudonym_key(secret))
 
 
 def _log(result: Result, form: PredictForm, query: Query, *, user, channel: str) -> None:
