@@ -164,7 +164,8 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         self.onset_min_age_ = np.array([_onset_min_age(kb, onsets) for onsets in kb.disease_onset])
         self.disease_sex_ = np.asarray(kb.disease_sex)
         # Per patient sex, the diseases that occur only in the other one (a string comparison per query is slow).
-        self.sex_mismatch_ = {sex: (self.disease_sex_ != "") & (self.disease_sex_ != sex) for sex in set(SEXES.values())}
+        self.sex_mismatch_ = {sex: (self.disease_sex_ != "") & (self.disease_sex_ != sex)
+                              for sex in set(SEXES.values())}
         return self
 
     def _check_params(self) -> None:
@@ -268,7 +269,8 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
         So the logarithm (~0.1 ms over 12,700 values) is taken only where they are not 0 and at that one value.
         """
         if present:
-            scale, offset, values = 1.0 - self.noise_rate, self.noise_rate * self.noise_likelihood_, self._reported(term)
+            scale, offset = 1.0 - self.noise_rate, self.noise_rate * self.noise_likelihood_
+            values = self._reported(term)
         else:
             scale, offset, values = -1.0, 1.0, self._likelihood(term)
         background = max(scale * float(values.mean()) + offset, 1e-12)
@@ -295,10 +297,7 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
             penalty = np.where(self.onset_min_age_ > float(age), np.log(self.age_mismatch_lr), 0.0)
         patient_sex = SEXES.get(str(sex).strip().lower()) if sex is not None else None
         if patient_sex is not None:
-            mismatch = getattr(self, "sex_mismatch_", {}).get(patient_sex)  # models fitted before it: compare
-            if mismatch is None:
-                mismatch = (self.disease_sex_ != "") & (self.disease_sex_ != patient_sex)
-            penalty = penalty + np.where(mismatch, np.log(self.sex_mismatch_lr), 0.0)
+            penalty = penalty + np.where(self.sex_mismatch_[patient_sex], np.log(self.sex_mismatch_lr), 0.0)
         return penalty
 
     def _posterior(self, score: np.ndarray) -> np.ndarray:
