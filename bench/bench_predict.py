@@ -105,18 +105,10 @@ def train_champion(kb, *, patients: int, seed: int):
     """Return a bundle trained on synthetic demo patients with the fast logistic configuration."""
     from ml.dataset import dataset_from_records
     from ml.features import term_ancestors
-    from ml.harmonization import age_group, temperature_band
     from ml.models import TrainingConfig, kb_metadata, kb_orphan_of, train
-    from ml.synthetic import Catalogue, DemoSettings, assign_sources, draw_disease_lists, load_lexicons, make_patient
+    from ml.synthetic import demo_case_records
 
-    rng, settings = random.Random(seed), DemoSettings()
-    catalogue = Catalogue(kb, settings.prevalence_tempering)
-    lists, _ = draw_disease_lists(rng, patients, catalogue, settings)
-    population = [make_patient(rng, f"D{i:06d}", i, diseases, catalogue, settings) for i, diseases in enumerate(lists)]
-    assign_sources(rng, population, load_lexicons(), catalogue, settings)
-    records = [{"case_id": i + 1, "source": p.sources[0], "sex": p.sex, "age_group": age_group(p.age),
-                "temperature_c": p.temperature_c, "temperature_band": temperature_band(p.temperature_c),
-                "present": p.present, "absent": p.absent, "diagnoses": p.diseases} for i, p in enumerate(population)]
+    records = demo_case_records(kb, patients, seed=seed)
     config = TrainingConfig(min_support=5, candidates=("logistic_regression",), n_draws=2, n_folds=2)
     outcome = train(dataset_from_records(records), config=config, ancestors=term_ancestors(kb),
                     orphan_of=kb_orphan_of(kb), metadata=kb_metadata(kb))

@@ -19,12 +19,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 CANDIDATES = ("logistic_regression", "decision_tree", "random_forest", "hist_gradient_boosting")
 
 TRAIN_SCRIPT = """
-import json, random, resource, sys, time
+import json, resource, sys, time
 from pathlib import Path
 from ml.dataset import dataset_from_records
-from ml.synthetic import Catalogue, DemoSettings, assign_sources, draw_disease_lists, load_lexicons, make_patient
 from ml.features import term_ancestors
-from ml.harmonization import age_group, temperature_band
+from ml.synthetic import demo_case_records
 from ml.knowledge import load_kb
 from ml.models import TrainingConfig, fit_final, kb_metadata, kb_orphan_of, plan_search, run_search
 
@@ -34,14 +33,7 @@ def cpu():  # CPU seconds (user + system) of this process: unlike wall time, bar
 
 kb_dir, patients, seed, config = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4])
 kb = load_kb(kb_dir)
-rng, settings = random.Random(seed), DemoSettings()
-catalogue = Catalogue(kb, settings.prevalence_tempering)
-lists, _ = draw_disease_lists(rng, patients, catalogue, settings)
-population = [make_patient(rng, f"D{i:06d}", i, diseases, catalogue, settings) for i, diseases in enumerate(lists)]
-assign_sources(rng, population, load_lexicons(), catalogue, settings)
-records = [{"case_id": i + 1, "source": p.sources[0], "sex": p.sex, "age_group": age_group(p.age),
-            "temperature_c": p.temperature_c, "temperature_band": temperature_band(p.temperature_c),
-            "present": p.present, "absent": p.absent, "diagnoses": p.diseases} for i, p in enumerate(population)]
+records = demo_case_records(kb, patients, seed=seed)
 dataset = dataset_from_records(records)
 ancestors = term_ancestors(kb)
 config = TrainingConfig(**{**config, "candidates": tuple(config["candidates"])})

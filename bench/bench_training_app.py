@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import resource
 import sys
 import tempfile
@@ -26,21 +25,11 @@ from bench.bench_eda import _copy  # noqa: E402
 def demo_dataset(kb_dir: Path, patients: int, seed: int):
     """Return demo-like cases drawn from the knowledge base."""
     from ml.dataset import dataset_from_records
-    from ml.harmonization import age_group, temperature_band
     from ml.knowledge import load_kb
-    from ml.synthetic import Catalogue, DemoSettings, assign_sources, draw_disease_lists, load_lexicons, make_patient
+    from ml.synthetic import demo_case_records
 
-    kb = load_kb(kb_dir)
-    rng, settings = random.Random(seed), DemoSettings()
-    catalogue = Catalogue(kb, settings.prevalence_tempering)
-    lists, _ = draw_disease_lists(rng, patients, catalogue, settings)
-    population = [make_patient(rng, f"D{i:06d}", i, diseases, catalogue, settings) for i, diseases in enumerate(lists)]
-    assign_sources(rng, population, load_lexicons(), catalogue, settings)
-    return dataset_from_records([
-        {"case_id": i + 1, "source": p.sources[0], "sex": p.sex, "age_group": age_group(p.age),
-         "temperature_c": p.temperature_c, "temperature_band": temperature_band(p.temperature_c), "present": p.present,
-         "absent": p.absent, "diagnoses": p.diseases, "upload_id": 1, "patient_id": i + 1}
-        for i, p in enumerate(population)])
+    records = demo_case_records(load_kb(kb_dir), patients, seed=seed)
+    return dataset_from_records([{**record, "upload_id": 1, "patient_id": record["case_id"]} for record in records])
 
 
 def _cpu() -> float:

@@ -13,7 +13,7 @@ from ml.synthetic.catalogue import (
     load_lexicons,
     nearest_with_words,
 )
-from ml.synthetic.generate import generate_demo, prepare_out_dir
+from ml.synthetic.generate import demo_case_records, generate_demo, prepare_out_dir
 from ml.synthetic.identities import (
     DNI_LETTERS,
     EMAIL_DOMAINS,
@@ -99,6 +99,7 @@ __all__ = [
     "ZIP_TIMESTAMP",
     "assign_sources",
     "draw_disease_lists",
+    "demo_case_records",
     "dni",
     "generate_demo",
     "hospital_id",

@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ml.harmonization import age_group, temperature_band
 from ml.knowledge import KnowledgeBase
 from ml.synthetic.catalogue import Catalogue, Lexicons, load_lexicons
 from ml.synthetic.identities import make_identity
@@ -141,6 +142,22 @@ def generate_demo(
         seconds=time.perf_counter() - started,
         identifiers=identifiers,
     )
+
+
+def demo_case_records(kb: KnowledgeBase, patients: int, *, seed: int = 0) -> list[dict]:
+    """Return demo-like patients as warehouse case records, in memory: one case each, from its home source.
+
+    The patients the demo files are written from (``draw_disease_lists``, ``make_patient``, ``assign_sources``),
+    without writing files or identities; for benches that train on demo-sized data. Deterministic by ``seed``.
+    """
+    rng, settings = random.Random(seed), DemoSettings()
+    catalogue = Catalogue(kb, settings.prevalence_tempering)
+    lists, _ = draw_disease_lists(rng, patients, catalogue, settings)
+    population = [make_patient(rng, f"D{i:06d}", i, diseases, catalogue, settings) for i, diseases in enumerate(lists)]
+    assign_sources(rng, population, load_lexicons(), catalogue, settings)
+    return [{"case_id": i + 1, "source": p.sources[0], "sex": p.sex, "age_group": age_group(p.age),
+             "temperature_c": p.temperature_c, "temperature_band": temperature_band(p.temperature_c),
+             "present": p.present, "absent": p.absent, "diagnoses": p.diseases} for i, p in enumerate(population)]
 
 
 def _render_sources(

@@ -336,3 +336,13 @@ def test_read_report_sees_the_encoding_and_delimiter(generated):
     report = ReadReport()
     list(read_file(generated.paths["hospital_csv"], fallback_encoding="latin-1", report=report))
     assert report.delimiter == ";" and report.encoding in {"iso8859-1", "latin-1"}
+
+
+def test_demo_case_records_are_seeded_cases_one_per_patient_from_a_demo_source(knowledge):
+    records = demo.demo_case_records(knowledge, 200, seed=4)
+    assert records == demo.demo_case_records(knowledge, 200, seed=4)
+    assert records != demo.demo_case_records(knowledge, 200, seed=5)
+    assert [record["case_id"] for record in records] == list(range(1, 201))
+    assert {record["source"] for record in records} <= set(BUILTIN_PROFILES)
+    assert all(record["diagnoses"] and record["present"] and record["age_group"] for record in records)
+    assert all(set(d) <= set(knowledge.disease_index) for d in (r["diagnoses"] for r in records))
