@@ -16,7 +16,6 @@ from ml.features import Query
 from ml.models.search import TrainingConfig, train
 from ml.registry import sign_bundle
 from tests.app.training.warehouse import TINY, fill_warehouse
-from tests.kb_build import session_kb_dir
 from tests.ml.cases import make_dataset
 
 HYPERTENSION = "ICD10:I10"  # a common disease both the synthetic warehouse and the knowledge base know
@@ -33,12 +32,9 @@ def bundles():
 
 
 @pytest.fixture
-def app(make_app, tmp_path_factory):
-    """The serving app checks the registry on every prediction; the test body runs in a twin's context."""
-    kb_dir = str(session_kb_dir(tmp_path_factory))
-    app = make_app(KB_DIR=kb_dir, PREDICTOR_CHECK_SECONDS=0)
-    with make_app(KB_DIR=kb_dir, PREDICTOR_CHECK_SECONDS=0).app_context():
-        yield app
+def app_settings() -> dict:
+    """The serving app checks the registry on every prediction."""
+    return {"PREDICTOR_CHECK_SECONDS": 0}
 
 
 @pytest.fixture

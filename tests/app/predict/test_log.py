@@ -18,22 +18,6 @@ from app.models import ApiToken, Prediction
 from app.predict.log import prediction_log
 from app.time import utcnow
 from config import BASE_DIR
-from tests.kb_build import session_kb_dir
-
-
-@pytest.fixture
-def make_kb_app(make_app, tmp_path_factory):
-    def make(**overrides):
-        return make_app(KB_DIR=str(session_kb_dir(tmp_path_factory)), **overrides)
-
-    return make
-
-
-@pytest.fixture
-def app(make_kb_app):
-    app = make_kb_app()
-    with make_kb_app().app_context():
-        yield app
 
 
 def logged(prediction_id: str) -> Prediction | None:
@@ -92,14 +76,13 @@ def test_a_failed_write_keeps_its_rows_for_the_next_attempt(app, client, login):
     assert logged(prediction_id) is not None and log.pending == 0
 
 
-def test_with_a_zero_interval_each_prediction_is_written_in_its_request(make_kb_app, make_user):
-    app = make_kb_app(PREDICTION_LOG_FLUSH_SECONDS=0)
-    with make_kb_app(PREDICTION_LOG_FLUSH_SECONDS=0).app_context():
-        _user, headers = bearer(make_user)
-        response = app.test_client().get("/api/v1/predict?present=fever", headers=headers)
-        assert response.status_code == 200
-        assert prediction_log().pending == 0
-        assert logged(response.get_json()["prediction_id"]) is not None
+@pytest.mark.parametrize("app_settings", [{"PREDICTION_LOG_FLUSH_SECONDS": 0}])
+def test_with_a_zero_interval_each_prediction_is_written_in_its_request(client, make_user):
+    _user, headers = bearer(make_user)
+    response = client.get("/api/v1/predict?present=fever", headers=headers)
+    assert response.status_code == 200
+    assert prediction_log().pending == 0
+    assert logged(response.get_json()["prediction_id"]) is not None
 
 
 def test_queued_rows_are_written_when_the_process_exits(app, database_url, tmp_path):
@@ -128,30 +111,28 @@ def bearer(make_user) -> tuple[object, dict]:
     return user, {"Authorization": f"Bearer {raw}"}
 
 
-def test_a_token_revoked_elsewhere_is_honoured_until_the_cache_expires(make_kb_app, make_user):
-    app = make_kb_app(TOKEN_CACHE_SECONDS=1.5)
-    with make_kb_app(TOKEN_CACHE_SECONDS=1.5).app_context():
-        _user, headers = bearer(make_user)
-        client = app.test_client()
-        assert client.get("/api/v1/predict?present=fever", headers=headers).status_code == 200
-        # Another web process revokes it: this one does not hear of it, and remembers the owner a while.
-        token = db.session.scalars(select(ApiToken)).one()
-        token.revoked_at = utcnow()
-        db.session.commit()
-        assert client.get("/api/v1/predict?present=fever", headers=headers).status_code == 200
-        time.sleep(1.6)
-        assert client.get("/api/v1/predict?present=fever", headers=headers).status_code == 401
+def revoke_elsewhere() -> None:
+    """Revoke the only token in the database, as another web process would: this process hears nothing of it."""
+    db.session.scalars(select(ApiToken)).one().revoked_at = utcnow()
+    db.session.commit()
 
 
-def test_with_no_cache_a_token_revoked_elsewhere_stops_at_once(make_kb_app, make_user):
-    app = make_kb_app(TOKEN_CACHE_SECONDS=0)
-    with make_kb_app(TOKEN_CACHE_SECONDS=0).app_context():
-        _user, headers = bearer(make_user)
-        client = app.test_client()
-        assert client.get("/api/v1/predict?present=fever", headers=headers).status_code == 200
-        db.session.scalars(select(ApiToken)).one().revoked_at = utcnow()
-        db.session.commit()
-        assert client.get("/api/v1/predict?present=fever", headers=headers).status_code == 401
+@pytest.mark.parametrize("app_settings", [{"TOKEN_CACHE_SECONDS": 1.5}])
+def test_a_token_revoked_elsewhere_is_honoured_until_the_cache_expires(client, make_user):
+    _user, headers = bearer(make_user)
+    assert client.get("/api/v1/predict?present=fever", headers=headers).status_code == 200
+    revoke_elsewhere()  # this process remembers the owner a while
+    assert client.get("/api/v1/predict?present=fever", headers=headers).status_code == 200
+    time.sleep(1.6)
+    assert client.get("/api/v1/predict?present=fever", headers=headers).status_code == 401
+
+
+@pytest.mark.parametrize("app_settings", [{"TOKEN_CACHE_SECONDS": 0}])
+def test_with_no_cache_a_token_revoked_elsewhere_stops_at_once(client, make_user):
+    _user, headers = bearer(make_user)
+    assert client.get("/api/v1/predict?present=fever", headers=headers).status_code == 200
+    revoke_elsewhere()
+    assert client.get("/api/v1/predict?present=fever", headers=headers).status_code == 401
 
 
 def test_deactivating_a_user_stops_their_remembered_token_at_once(app, client, make_user):

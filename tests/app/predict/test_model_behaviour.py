@@ -27,7 +27,6 @@ from ml.dataset import dataset_from_records
 from ml.models.search import TrainingConfig, train
 from ml.registry import sign_bundle
 from tests.conftest import PASSWORD
-from tests.kb_build import session_kb_dir
 
 pytestmark = pytest.mark.slow
 
@@ -92,11 +91,9 @@ def _promote(app, bundle) -> str:
 
 
 @pytest.fixture
-def app(make_app, tmp_path_factory):
-    kb_dir = str(session_kb_dir(tmp_path_factory))
-    app = make_app(KB_DIR=kb_dir, PREDICTOR_CHECK_SECONDS=0)
-    with make_app(KB_DIR=kb_dir, PREDICTOR_CHECK_SECONDS=0).app_context():
-        yield app
+def app_settings() -> dict:
+    """The serving app checks the registry on every prediction (a new champion is served at once)."""
+    return {"PREDICTOR_CHECK_SECONDS": 0}
 
 
 @pytest.fixture

@@ -13,16 +13,8 @@ from app.api.openapi import SPEC
 from app.extensions import db
 from app.models import ApiToken, AuditEvent, Prediction, PredictionFeedback
 from app.predict.log import flush_predictions
-from tests.kb_build import session_kb_dir
 
 RESULT_SCHEMA = SPEC["paths"]["/api/v1/predict"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
-
-
-@pytest.fixture
-def app(make_app, tmp_path_factory):
-    app = make_app(KB_DIR=str(session_kb_dir(tmp_path_factory)))
-    with make_app(KB_DIR=str(session_kb_dir(tmp_path_factory))).app_context():
-        yield app
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.kb_build import session_kb_dir
-
 PARAMETERS = ["present", "absent", "age", "sex", "temperature", "temperature_unit", "note", "lang", "top", "other"]
 VALUES = st.one_of(
     st.text(max_size=40),
@@ -15,13 +13,6 @@ VALUES = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(str),
 )
 QUERIES = st.lists(st.tuples(st.sampled_from(PARAMETERS), VALUES), max_size=8)
-
-
-@pytest.fixture
-def app(make_app, tmp_path_factory):
-    app = make_app(KB_DIR=str(session_kb_dir(tmp_path_factory)))
-    with make_app(KB_DIR=str(session_kb_dir(tmp_path_factory))).app_context():
-        yield app
 
 
 @pytest.mark.slow
