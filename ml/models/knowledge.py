@@ -236,16 +236,12 @@ class KnowledgeModel(BaseEstimator, ClassifierMixin):
             probability[rows] = values
         return probability
 
-    def _report_likelihood(self, term: int) -> np.ndarray:
-        """Return P(term is among the reported findings | disease) for every disease, noise included."""
-        probability = self._reported(term)
-        # With probability noise_rate a reported finding is unrelated to the diagnosis: any phenotype term.
-        probability *= 1.0 - self.noise_rate
-        probability += self.noise_rate * self.noise_likelihood_
-        return probability
-
     def _reported(self, term: int) -> np.ndarray:
-        """Return :meth:`_report_likelihood` before the noise mixture: 0 for most diseases (a few % carry the term)."""
+        """Return P(term is among the reported findings | disease) for every disease, before the noise mixture.
+
+        0 for most diseases (a few % carry the term); :meth:`_finding_log_lr` mixes in the noise: with probability
+        ``noise_rate`` a reported finding is unrelated to the diagnosis, any phenotype term.
+        """
         probability = reported_likelihood(
             term,
             reported=self.reported_,
