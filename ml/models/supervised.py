@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
@@ -117,14 +118,10 @@ class OneVsRest(BaseEstimator):
         rng = np.random.default_rng([self.random_state, label])
         kept = rng.choice(negatives, size=self.max_negatives, replace=False)
         rows = np.sort(np.concatenate([np.flatnonzero(y == 1), kept]))
-        n, n_positive, n_negative = len(y), len(y) - len(negatives), len(negatives)
-        if self.class_weight == "balanced":
-            positive_weight, negative_weight = n / (2 * n_positive), n / (2 * n_negative)
-        elif self.class_weight is None:
-            positive_weight, negative_weight = 1.0, 1.0
-        else:
-            raise ValueError(f"class_weight {self.class_weight!r} with max_negatives: use 'balanced' or None")
-        weights = np.where(y[rows] == 1, positive_weight, negative_weight * n_negative / self.max_negatives)
+        # The class weights of the whole label (what liblinear would apply to every row), then the sampling's.
+        negative_weight, positive_weight = (1.0, 1.0) if self.class_weight is None else compute_class_weight(
+            self.class_weight, classes=np.array([0, 1]), y=y)
+        weights = np.where(y[rows] == 1, positive_weight, negative_weight * len(negatives) / self.max_negatives)
         if sample_weight is not None:
             weights = weights * np.asarray(sample_weight, dtype=np.float64)[rows]
         return rows, weights
