@@ -21,10 +21,9 @@ def propagate_max(frequencies: sparse.csr_array, closure: sparse.csr_array) -> s
     """Return disease x term frequencies where each ancestor takes the max over its annotated descendants."""
     coo = frequencies.tocoo()
     rows, terms, values = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.astype(np.float64)
-    lengths = np.diff(closure.indptr)[terms]
-    offsets = np.repeat(closure.indptr[terms] - np.cumsum(lengths) + lengths, lengths)
-    ancestors = closure.indices[offsets + np.arange(int(lengths.sum()))].astype(np.int64)
-    rows, values = np.repeat(rows, lengths), np.repeat(values, lengths)
+    positions, owner = row_entries(closure, terms)  # every (annotation, ancestor) pair
+    ancestors = closure.indices[positions].astype(np.int64)
+    rows, values = rows[owner], values[owner]
     keys = rows * frequencies.shape[1] + ancestors
     order = np.lexsort((-values, keys))
     keys = keys[order]
